@@ -1,0 +1,40 @@
+//! The append-only audit log: every admin write and every read of another
+//! person's private data. Nothing in the API updates or deletes an entry.
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+
+use crate::db::now_ms;
+use crate::entity::audit_log;
+use crate::error::AppResult;
+
+/// One entry to append.
+pub struct Entry<'a> {
+    /// Who acted (None for the CLI).
+    pub actor: Option<i64>,
+    /// What they did, e.g. `role.grant`.
+    pub action: &'a str,
+    /// What it was done to, e.g. `user:5`.
+    pub target: String,
+    /// The region the target belongs to, for region-scoped reading.
+    pub region_id: Option<i64>,
+    /// The client address.
+    pub ip: Option<String>,
+    /// Extra facts as JSON.
+    pub detail: Option<serde_json::Value>,
+}
+
+/// Appends an entry (inside the caller's transaction when given one).
+pub async fn record<C: ConnectionTrait>(db: &C, e: Entry<'_>) -> AppResult<()> {
+    audit_log::Entity::insert(audit_log::ActiveModel {
+        actor_user_id: Set(e.actor),
+        action: Set(e.action.to_owned()),
+        target: Set(e.target),
+        region_id: Set(e.region_id),
+        ip: Set(e.ip),
+        detail: Set(e.detail.map(|d| d.to_string())),
+        at: Set(now_ms()),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! Phone login: one-time codes, JWTs, refresh-token rotation, the `AuthUser`
+//! extractor and the scope check.
+pub mod client_ip;
+pub mod dto;
+pub mod extractor;
+pub mod jwt;
+pub mod phone;
+pub mod roles;
+pub mod routes;
+pub mod scope;
+pub mod service;
+pub mod sms;
+
+pub use extractor::{AuthUser, MaybeAuthUser};

@@ -1,0 +1,182 @@
+//! `/auth/otp`, `/auth/login`, `/auth/refresh`, `/auth/logout`.
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::client_ip::client_ip;
+use crate::auth::dto::{LoginRequest, OtpRequest, OtpSent, RefreshRequest, TokenPair};
+use crate::auth::jwt::REFRESH_TTL_SECS;
+use crate::auth::phone::Phone;
+use crate::auth::service;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::people;
+use crate::state::AppState;
+
+/// The session cookie of the PWA: HttpOnly, SameSite=Strict, only sent to `/api/v1/auth`.
+pub const SESSION_COOKIE: &str = "qunjia_refresh";
+const COOKIE_PATH: &str = "/api/v1/auth";
+
+/// Registers the auth routes.
+pub fn config(cfg: &mut ServiceConfig) {
+    cfg.service(request_otp).service(login).service(refresh).service(logout);
+}
+
+fn session_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, value)
+        .path(COOKIE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.settings.public_url.starts_with("https://"))
+        .max_age(CookieDuration::seconds(max_age_secs))
+        .finish()
+}
+
+/// Removes the session cookie from the browser.
+pub fn clear_cookie(state: &AppState) -> Cookie<'static> {
+    session_cookie(state, String::new(), 0)
+}
+
+async fn pair_response(
+    state: &AppState,
+    user: crate::entity::users::Model,
+    new_user: bool,
+    access: String,
+    refresh_token: String,
+    use_cookie: bool,
+) -> AppResult<HttpResponse> {
+    let view = people::service::user_view(&state.db, &user, None, true).await?;
+    let body = TokenPair {
+        access_token: access,
+        token_type: "Bearer".into(),
+        expires_in: service::access_ttl(),
+        refresh_token: (!use_cookie).then(|| refresh_token.clone()),
+        user: view,
+        new_user,
+    };
+    let mut res = HttpResponse::Ok();
+    if use_cookie {
+        res.cookie(session_cookie(state, refresh_token, REFRESH_TTL_SECS));
+    }
+    Ok(res.json(body))
+}
+
+/// Sends a one-time login code by SMS.
+#[utoipa::path(
+    tag = "auth",
+    request_body = OtpRequest,
+    responses(
+        (status = 202, description = "Code sent (same answer for unknown phones)", body = OtpSent),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 422, description = "invalid_phone", body = ErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After", body = ErrorBody),
+        (status = 503, description = "sms_unavailable", body = ErrorBody),
+    )
+)]
+#[post("/auth/otp")]
+async fn request_otp(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<OtpRequest>,
+) -> AppResult<HttpResponse> {
+    let phone = Phone::parse(&body.phone)?;
+    let ip = client_ip(&req, &state.settings.trusted_proxies);
+    service::request_otp(&state, &phone, ip).await?;
+    Ok(HttpResponse::Accepted().json(OtpSent {
+        expires_in: service::CODE_TTL_SECS as u64,
+        resend_after: service::RESEND_SECS as u64,
+    }))
+}
+
+/// Logs in with the code; a first login creates the account.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenPair),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "invalid_code", body = ErrorBody),
+        (status = 422, description = "invalid_phone", body = ErrorBody),
+        (status = 429, description = "code_locked after 5 wrong tries", body = ErrorBody),
+    )
+)]
+#[post("/auth/login")]
+async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> AppResult<HttpResponse> {
+    let phone = Phone::parse(&body.phone)?;
+    service::verify_code(&state, &phone, body.code.trim()).await?;
+    let (user, new_user) = service::find_or_create_user(&state.db, &phone).await?;
+    let family = uuid::Uuid::new_v4().to_string();
+    let (access, refresh_token) = service::issue_pair(&state.db, &state.keys, user.id, &family).await?;
+    tracing::info!(user_id = user.id, new_user, "login");
+    pair_response(&state, user, new_user, access, refresh_token, body.use_cookie).await
+}
+
+/// The refresh token from the body, else from the session cookie; and whether it was the cookie.
+/// An empty body is allowed (the cookie then carries the token); a body that is
+/// there must be valid JSON.
+fn presented_token(req: &HttpRequest, body: &[u8]) -> AppResult<(String, bool)> {
+    let parsed: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RefreshRequest::default()
+    } else {
+        serde_json::from_slice(body).map_err(|_| AppError::bad_request("请求内容格式不正确"))?
+    };
+    if let Some(t) = parsed.refresh_token.filter(|t| !t.is_empty()) {
+        if t.len() > 4096 {
+            return Err(AppError::bad_request("refresh_token 太长"));
+        }
+        return Ok((t, false));
+    }
+    match req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) => Ok((v, true)),
+        None => Err(AppError::Unauthorized("unauthorized", "请先登录")),
+    }
+}
+
+/// Exchanges a refresh token for a new pair (each refresh token works once).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new pair", body = TokenPair),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Invalid, used (login revoked) or expired", body = ErrorBody),
+    )
+)]
+#[post("/auth/refresh")]
+async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let (token, from_cookie) = presented_token(&req, &body)?;
+    match service::rotate(&state, &token).await {
+        Ok((user, access, next)) => pair_response(&state, user, false, access, next, from_cookie).await,
+        Err(e) if from_cookie => {
+            // Drop a dead cookie so the PWA stops presenting it.
+            let mut res = actix_web::ResponseError::error_response(&e);
+            let _ = res.add_cookie(&clear_cookie(&state));
+            Ok(res)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Ends the login the refresh token belongs to.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No valid refresh token", body = ErrorBody),
+    )
+)]
+#[post("/auth/logout")]
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let (token, _) = presented_token(&req, &body)?;
+    service::logout(&state, &token).await?;
+    Ok(HttpResponse::NoContent().cookie(clear_cookie(&state)).finish())
+}

@@ -1,0 +1,104 @@
+//! `qunjia serve | migrate | grant | demo`.
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::auth::phone::Phone;
+use crate::auth::roles::{insert_role, parse_grant};
+use crate::auth::scope::scope_region;
+use crate::config::Settings;
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(name = "qunjia", version, about = "群家 — mass organizations for workers, by phone")]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (migrating the database first).
+    Serve,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Give a person a role, e.g. the first admin: `grant --phone 13800000000 --role admin --scope region:1`.
+    Grant {
+        /// Phone number (the account is created if needed).
+        #[arg(long)]
+        phone: String,
+        /// admin, org_admin, centre_admin or party_admin.
+        #[arg(long)]
+        role: String,
+        /// region:<id>, org:<id>, centre:<id> or party_org:<id>.
+        #[arg(long)]
+        scope: String,
+    },
+    /// Fill a fresh database with realistic demo data and print how to log in.
+    Demo,
+}
+
+/// Runs the command; errors are printed as one line.
+pub async fn run(cli: Cli) -> ExitCode {
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("qunjia: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(settings.is_production());
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => crate::db::connect(&settings).await.map(|_| println!("database is up to date")).map_err(Into::into),
+        Command::Grant { phone, role, scope } => grant(&settings, &phone, &role, &scope).await,
+        Command::Demo => crate::demo::run(&settings).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("qunjia: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let bind = settings.bind.clone();
+    let public = settings.public_url.clone();
+    let app = crate::startup::Application::build(settings).await?;
+    tracing::info!(%bind, port = app.port(), %public, "qunjia is listening");
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn grant(settings: &Settings, phone: &str, role: &str, scope: &str) -> anyhow::Result<()> {
+    let phone = Phone::parse(phone).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (role, scope) = parse_grant(role, scope).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let db = crate::db::connect(settings).await?;
+    if scope_region(&db, scope).await.map_err(|e| anyhow::anyhow!("{e}"))?.is_none() {
+        anyhow::bail!("{scope} does not exist");
+    }
+    let (user, _) = crate::auth::service::find_or_create_user(&db, &phone)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let g = insert_role(&db, user.id, role, scope, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::audit::record(
+        &db,
+        crate::audit::Entry {
+            actor: None,
+            action: "role.grant",
+            target: format!("user:{}", user.id),
+            region_id: None,
+            ip: None,
+            detail: Some(serde_json::json!({ "role": g.role, "scope": g.scope, "via": "cli" })),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("granted {} on {} to {} (user {})", g.role, g.scope, phone.as_str(), user.id);
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! Settings: defaults, then environment overrides. Secrets stay wrapped in
+//! `SecretString` so that they never end up in a log line by accident.
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Where the server runs: development is forgiving, production refuses unsafe settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Local work: log SMS provider allowed, JWT secret generated and kept in the data folder.
+    Development,
+    /// Real users: webhook SMS and an explicit secret of at least 32 bytes.
+    Production,
+}
+
+/// How one-time codes reach the phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsProvider {
+    /// Writes `sms to=<phone> code=<code>` to the server log.
+    Log,
+    /// POSTs `{"phone","template","params"}` to the gateway URL.
+    Webhook(String),
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: String,
+    /// sea-orm database URL (`sqlite://…?mode=rwc` or `postgres://…`).
+    pub database_url: String,
+    /// Folder for the SQLite file and the development JWT secret.
+    pub data_dir: PathBuf,
+    /// development or production.
+    pub environment: Environment,
+    /// HMAC key for JWTs and code hashes.
+    pub jwt_secret: SecretString,
+    /// Public base URL of the PWA, used in links and QR codes.
+    pub public_url: String,
+    /// SMS delivery.
+    pub sms: SmsProvider,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// One-time codes one client IP may ask for per hour.
+    pub otp_ip_limit_per_hour: u32,
+    /// Largest pool for PostgreSQL (SQLite always uses one writer connection).
+    pub db_max_connections: u32,
+    /// Issuer and audience of our JWTs.
+    pub jwt_issuer: String,
+}
+
+/// A setting that stops the server from starting; `Display` is the one line shown.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Minimum length of a production JWT secret, in bytes.
+pub const MIN_SECRET_LEN: usize = 32;
+
+impl Settings {
+    /// Reads the environment. In production, refuses the log SMS provider and a
+    /// missing or short secret; in development, generates a secret once and keeps it.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        let environment = match var("QUNJIA_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "QUNJIA_ENV must be development or production, not {other:?}"
+                )));
+            }
+        };
+        let data_dir = PathBuf::from(var("QUNJIA_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = match var("DATABASE_URL") {
+            Some(url) => url,
+            None => sqlite_url(&data_dir.join("qunjia.db")),
+        };
+        let sms = match var("QUNJIA_SMS_PROVIDER").as_deref() {
+            None | Some("log") => SmsProvider::Log,
+            Some("webhook") => SmsProvider::Webhook(var("QUNJIA_SMS_WEBHOOK_URL").ok_or_else(|| {
+                ConfigError("QUNJIA_SMS_PROVIDER=webhook needs QUNJIA_SMS_WEBHOOK_URL".into())
+            })?),
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "QUNJIA_SMS_PROVIDER must be log or webhook, not {other:?}"
+                )));
+            }
+        };
+        if environment == Environment::Production && sms == SmsProvider::Log {
+            return Err(ConfigError(
+                "refusing to start: QUNJIA_SMS_PROVIDER=log writes login codes to the log; set webhook in production".into(),
+            ));
+        }
+        let jwt_secret = match (var("QUNJIA_JWT_SECRET"), environment) {
+            (Some(s), _) if s.len() >= MIN_SECRET_LEN => SecretString::from(s),
+            (Some(_), Environment::Production) => {
+                return Err(ConfigError(format!(
+                    "refusing to start: QUNJIA_JWT_SECRET must be at least {MIN_SECRET_LEN} bytes"
+                )));
+            }
+            (None, Environment::Production) => {
+                return Err(ConfigError(
+                    "refusing to start: QUNJIA_JWT_SECRET is required in production (at least 32 bytes)".into(),
+                ));
+            }
+            (Some(_), Environment::Development) | (None, Environment::Development) => {
+                development_secret(&data_dir)?
+            }
+        };
+        let trusted_proxies = match var("QUNJIA_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => parse_proxies(&list)?,
+        };
+        let bind = var("QUNJIA_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let public_url = var("QUNJIA_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_owned();
+        Ok(Settings {
+            bind,
+            database_url,
+            data_dir,
+            environment,
+            jwt_secret,
+            public_url,
+            sms,
+            trusted_proxies,
+            otp_ip_limit_per_hour: parse_num("QUNJIA_OTP_IP_LIMIT_PER_HOUR", 30)?,
+            db_max_connections: parse_num("QUNJIA_DB_MAX_CONNECTIONS", 16)?,
+            jwt_issuer: var("QUNJIA_JWT_ISSUER").unwrap_or_else(|| "qunjia".into()),
+        })
+    }
+
+    /// Whether the server runs in production mode.
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    /// The secret as bytes, for the HMAC keys.
+    pub fn secret_bytes(&self) -> &[u8] {
+        self.jwt_secret.expose_secret().as_bytes()
+    }
+}
+
+fn parse_num(name: &str, default: u32) -> Result<u32, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| ConfigError(format!("{name} must be a whole number, not {v:?}"))),
+    }
+}
+
+/// `sqlite://` URL for a file, created if missing.
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// Parses `QUNJIA_TRUSTED_PROXIES`: addresses or CIDRs, comma-separated.
+pub fn parse_proxies(list: &str) -> Result<Vec<IpNet>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| ConfigError(format!("QUNJIA_TRUSTED_PROXIES: {s:?} is not an address or CIDR")))
+        })
+        .collect()
+}
+
+/// Loads the development secret from the data folder, creating it on first run,
+/// so that logins survive a restart.
+fn development_secret(data_dir: &Path) -> Result<SecretString, ConfigError> {
+    let path = data_dir.join("jwt_secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if existing.len() >= MIN_SECRET_LEN {
+            return Ok(SecretString::from(existing));
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| ConfigError(format!("cannot create data folder {}: {e}", data_dir.display())))?;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, &secret)
+        .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
+    Ok(SecretString::from(secret))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxies_accept_addresses_and_cidrs() {
+        let p = parse_proxies("10.0.0.1, 192.168.0.0/16,::1").expect("valid list");
+        assert_eq!(p.len(), 3);
+        assert!(p[1].contains(&"192.168.3.4".parse::<std::net::IpAddr>().expect("ip")));
+    }
+
+    #[test]
+    fn proxies_reject_garbage() {
+        assert!(parse_proxies("10.0.0.1,not-an-ip").is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! sea-orm entities, one module per table (generated style: no behaviour here).
+pub mod audit_log;
+pub mod idempotency_keys;
+pub mod otp_codes;
+pub mod refresh_tokens;
+pub mod regions;
+pub mod roles;
+pub mod units;
+pub mod users;

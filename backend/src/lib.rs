@@ -1,0 +1,21 @@
+//! qunjia (群家): the backend through which workers of private enterprises and
+//! platform workers join their trade union, youth league and women's
+//! organization, and through which officers run them.
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod entity;
+pub mod error;
+pub mod ops;
+pub mod pagination;
+pub mod people;
+pub mod pwa;
+pub mod ratelimit;
+pub mod regions;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod units;

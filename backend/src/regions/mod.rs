@@ -1,0 +1,3 @@
+//! The region tree: province → city → county → township, with parks, buildings and markets.
+pub mod routes;
+pub mod service;

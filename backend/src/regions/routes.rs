@@ -1,0 +1,172 @@
+//! `GET /regions` (public), `GET /regions/{id}`, `POST /regions` (admin of the parent).
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::audit::{self, Entry};
+use crate::auth::AuthUser;
+use crate::auth::client_ip::client_ip;
+use crate::auth::scope::admin_covers_region;
+use crate::entity::regions;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::pagination::{Page, PageQuery};
+use crate::regions::service::{self, NewRegion};
+use crate::state::AppState;
+
+/// Registers the region routes.
+pub fn config(cfg: &mut ServiceConfig) {
+    cfg.service(list_regions).service(get_region).service(create_region);
+}
+
+/// A region of the tree.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Region {
+    /// Id.
+    pub id: i64,
+    /// GB/T 2260 or statistical code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// province, city, county, township, park, building, market.
+    pub kind: String,
+    /// Park level: national, provincial, municipal; null for other kinds.
+    pub level: Option<String>,
+    /// Parent region (null for the province).
+    pub parent_id: Option<i64>,
+}
+
+impl From<regions::Model> for Region {
+    fn from(m: regions::Model) -> Self {
+        Region {
+            id: m.id,
+            code: m.code,
+            name: m.name,
+            kind: m.kind,
+            level: m.level,
+            parent_id: m.parent_id,
+        }
+    }
+}
+
+/// Filter of `GET /regions`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RegionQuery {
+    /// Children of this region; without it, the top-level regions.
+    pub parent_id: Option<i64>,
+    /// Page size (default 20, max 100).
+    pub limit: Option<u64>,
+    /// Cursor from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// `POST /regions`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateRegion {
+    /// 6–12 digit code, unique.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// county, township, park, building or market.
+    pub kind: String,
+    /// For parks: national, provincial or municipal (default municipal).
+    pub level: Option<String>,
+    /// The parent region.
+    pub parent_id: i64,
+}
+
+/// Lists the children of a region (public, for pickers and the tree browser).
+#[utoipa::path(
+    tag = "regions",
+    params(RegionQuery),
+    responses((status = 200, body = Page<Region>), (status = 400, body = ErrorBody))
+)]
+#[get("/regions")]
+async fn list_regions(state: web::Data<AppState>, q: web::Query<RegionQuery>) -> AppResult<web::Json<Page<Region>>> {
+    let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
+    let mut select = regions::Entity::find();
+    select = match q.parent_id {
+        Some(p) => select.filter(regions::Column::ParentId.eq(p)),
+        None => select.filter(regions::Column::ParentId.is_null()),
+    };
+    if let Some(after) = page.after {
+        select = select.filter(regions::Column::Id.gt(after));
+    }
+    let rows = select
+        .order_by_asc(regions::Column::Id)
+        .limit(page.limit + 1)
+        .all(&state.db)
+        .await?;
+    Ok(web::Json(page.finish(rows, |r| r.id, Region::from)))
+}
+
+/// One region.
+#[utoipa::path(
+    tag = "regions",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Region), (status = 404, body = ErrorBody))
+)]
+#[get("/regions/{id}")]
+async fn get_region(state: web::Data<AppState>, id: web::Path<i64>) -> AppResult<web::Json<Region>> {
+    let r = regions::Entity::find_by_id(id.into_inner())
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(web::Json(r.into()))
+}
+
+/// Adds a county, township, park, building or market under a region the caller administers.
+#[utoipa::path(
+    tag = "regions",
+    security(("bearer" = [])),
+    request_body = CreateRegion,
+    responses(
+        (status = 201, body = Region),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not an admin of the parent", body = ErrorBody),
+        (status = 409, description = "region_exists", body = ErrorBody),
+        (status = 422, description = "invalid_region_code, invalid_name, invalid_kind, invalid_level, invalid_parent", body = ErrorBody),
+    )
+)]
+#[post("/regions")]
+async fn create_region(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    body: web::Json<CreateRegion>,
+) -> AppResult<HttpResponse> {
+    let new = NewRegion::parse(&body.code, &body.name, &body.kind, body.level.as_deref())?;
+    let parent = regions::Entity::find_by_id(body.parent_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::rule("invalid_parent", "上级区域不存在"))?;
+    if !admin_covers_region(&state.db, &me.roles, parent.id).await? {
+        return Err(AppError::Forbidden("forbidden", "只有上级区域的管理员可以添加"));
+    }
+    let ip = client_ip(&req, &state.settings.trusted_proxies).map(|i| i.to_string());
+    let actor = me.id();
+    let created = state
+        .db
+        .transaction::<_, regions::Model, AppError>(|txn| {
+            Box::pin(async move {
+                let r = service::insert(txn, &parent, new).await?;
+                audit::record(
+                    txn,
+                    Entry {
+                        actor: Some(actor),
+                        action: "region.create",
+                        target: format!("region:{}", r.id),
+                        region_id: Some(r.id),
+                        ip,
+                        detail: Some(serde_json::json!({ "code": r.code, "name": r.name, "kind": r.kind })),
+                    },
+                )
+                .await?;
+                Ok(r)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(Region::from(created)))
+}

@@ -1,0 +1,114 @@
+//! Region rules: which kind may sit under which, codes, and the materialised path.
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
+
+use crate::db::now_ms;
+use crate::entity::regions;
+use crate::error::{AppError, AppResult, on_unique};
+
+/// Region kinds.
+pub const KINDS: [&str; 7] = ["province", "city", "county", "township", "park", "building", "market"];
+/// Park levels.
+pub const LEVELS: [&str; 3] = ["national", "provincial", "municipal"];
+
+/// Whether a region of `child` kind may be created under a `parent` kind.
+pub fn child_allowed(parent: &str, child: &str) -> bool {
+    matches!(
+        (parent, child),
+        ("province", "city")
+            | ("city", "county" | "park")
+            | ("county", "township" | "park" | "building" | "market")
+            | ("township", "park" | "building" | "market")
+            | ("park", "building" | "market")
+    )
+}
+
+/// A validated new region.
+pub struct NewRegion {
+    /// GB/T 2260 or statistical code, 6–12 digits.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// Park level.
+    pub level: Option<String>,
+}
+
+impl NewRegion {
+    /// Checks code, name, kind and level (the parent is checked on insert).
+    pub fn parse(code: &str, name: &str, kind: &str, level: Option<&str>) -> AppResult<NewRegion> {
+        let code = code.trim();
+        if !(6..=12).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::rule("invalid_region_code", "区划代码应为6到12位数字"));
+        }
+        let name = name.trim();
+        let n = name.chars().count();
+        if n == 0 || n > 100 || name.chars().any(char::is_control) {
+            return Err(AppError::rule("invalid_name", "名称应为1到100个字"));
+        }
+        if !KINDS.contains(&kind) || kind == "province" || kind == "city" {
+            return Err(AppError::rule("invalid_kind", "类型应为县区、乡镇街道、园区、商务楼宇或商圈市场"));
+        }
+        let level = match (kind, level) {
+            ("park", Some(l)) if LEVELS.contains(&l) => Some(l.to_owned()),
+            ("park", None) => Some("municipal".to_owned()),
+            (_, None) => None,
+            _ => return Err(AppError::rule("invalid_level", "只有园区有级别：national、provincial 或 municipal")),
+        };
+        Ok(NewRegion {
+            code: code.to_owned(),
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+            level,
+        })
+    }
+}
+
+/// Inserts under `parent` and fills the path (run inside a transaction).
+pub async fn insert<C: ConnectionTrait>(db: &C, parent: &regions::Model, r: NewRegion) -> AppResult<regions::Model> {
+    if !child_allowed(&parent.kind, &r.kind) {
+        return Err(AppError::rule("invalid_kind", "这个上级区域下不能建这种区域"));
+    }
+    let row = regions::ActiveModel {
+        code: Set(r.code),
+        name: Set(r.name),
+        kind: Set(r.kind),
+        level: Set(r.level),
+        parent_id: Set(Some(parent.id)),
+        path: Set(String::new()),
+        created_at: Set(now_ms()),
+        ..Default::default()
+    };
+    let created = regions::Entity::insert(row)
+        .exec_with_returning(db)
+        .await
+        .map_err(|e| on_unique(e, "region_exists", "这个区划代码已存在"))?;
+    let path = format!("{}{}/", parent.path, created.id);
+    let mut row = created.into_active_model();
+    row.path = Set(path);
+    Ok(row.update(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_shape_follows_administrative_levels() {
+        assert!(child_allowed("city", "county"));
+        assert!(child_allowed("township", "park"));
+        assert!(!child_allowed("township", "county"));
+        assert!(!child_allowed("building", "market"));
+        assert!(!child_allowed("province", "township"));
+    }
+
+    #[test]
+    fn only_parks_have_levels() {
+        assert!(NewRegion::parse("340104001", "某街道", "township", Some("national")).is_err());
+        let park = NewRegion::parse("340104500", "高新区", "park", Some("national"));
+        assert_eq!(park.ok().and_then(|r| r.level).as_deref(), Some("national"));
+        assert!(NewRegion::parse("34010", "短", "county", None).is_err());
+        assert!(NewRegion::parse("340104", "", "county", None).is_err());
+        assert!(NewRegion::parse("340104", "x", "city", None).is_err());
+    }
+}

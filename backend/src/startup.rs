@@ -1,0 +1,143 @@
+//! `Application::build(settings)`: binds the listener (port 0 in tests), opens
+//! and migrates the database, and wires the routes.
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_actix_web::{AppExt, scope};
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::sms::SmsSender;
+use crate::config::Settings;
+use crate::error::{json_config, path_config, query_config};
+use crate::ops::metrics::Metrics;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "qunjia (群家) API", description = "Mass organizations for workers of private enterprises and platform workers. See API.md."),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The API routes, in one place for the server and for the OpenAPI document.
+fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    crate::auth::routes::config(cfg);
+    crate::auth::roles::config(cfg);
+    crate::people::routes::config(cfg);
+    crate::regions::routes::config(cfg);
+    crate::units::config(cfg);
+}
+
+/// The OpenAPI document, generated from the routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(scope::scope("/api/v1").configure(api))
+        .configure(crate::ops::config)
+        .split_for_parts();
+    doc.paths.paths.insert(
+        "/api/v1/openapi.json".into(),
+        utoipa::openapi::PathItem::new(
+            utoipa::openapi::HttpMethod::Get,
+            utoipa::openapi::path::OperationBuilder::new()
+                .tag("operations")
+                .summary(Some("This document"))
+                .response("200", utoipa::openapi::Response::new("OpenAPI 3 JSON")),
+        ),
+    );
+    doc
+}
+
+/// A built server, bound and ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database (migrating it) and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = crate::db::connect(&settings).await?;
+        let listener = TcpListener::bind(&settings.bind)?;
+        Application::with(settings, db, listener)
+    }
+
+    /// Builds on an open database and a bound listener.
+    pub fn with(settings: Settings, db: sea_orm::DatabaseConnection, listener: TcpListener) -> anyhow::Result<Application> {
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            db,
+            keys: Arc::new(JwtKeys::new(settings.secret_bytes(), &settings.jwt_issuer)),
+            sms: SmsSender::new(settings.sms.clone()),
+            metrics: Arc::new(Metrics::default()),
+            settings: Arc::new(settings),
+        };
+        let openapi_json = web::Data::new(openapi().to_json()?);
+        let data = web::Data::new(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(openapi_json.clone())
+                .app_data(json_config())
+                .app_data(query_config())
+                .app_data(path_config())
+                .app_data(web::PayloadConfig::new(64 * 1024))
+                .wrap(Compress::default())
+                .wrap(from_fn(crate::ops::middleware::edge))
+                // Before the /api/v1 scope, which would otherwise claim the path.
+                .route("/api/v1/openapi.json", web::get().to(openapi_doc))
+                .into_utoipa_app()
+                .service(scope::scope("/api/v1").configure(api))
+                .configure(crate::ops::config)
+                .into_app()
+                .default_service(web::to(crate::pwa::fallback))
+        })
+        .shutdown_timeout(30)
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server, state })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Shared state (tests use it to reach the database and keys).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM/SIGINT, then lets requests in flight finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// The server future and a handle to stop it, for tests.
+    pub fn into_parts(self) -> (Server, AppState) {
+        (self.server, self.state)
+    }
+}
+
+async fn openapi_doc(doc: web::Data<String>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(doc.get_ref().clone())
+}

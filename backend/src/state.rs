@@ -1,0 +1,24 @@
+//! The one state object every handler receives.
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::sms::SmsSender;
+use crate::config::Settings;
+use crate::ops::metrics::Metrics;
+
+/// Shared, cheap to clone; holds nothing that must agree between instances.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database (all state that matters lives there).
+    pub db: DatabaseConnection,
+    /// Settings read at start.
+    pub settings: Arc<Settings>,
+    /// JWT and code-hash keys.
+    pub keys: Arc<JwtKeys>,
+    /// SMS delivery.
+    pub sms: SmsSender,
+    /// This instance's request counters.
+    pub metrics: Arc<Metrics>,
+}

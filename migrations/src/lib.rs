@@ -1,0 +1,16 @@
+//! Schema migrations for qunjia. Every migration runs on SQLite and PostgreSQL:
+//! one statement per change, foreign keys declared in `create_table`, times as
+//! epoch milliseconds (`BIGINT`) so that comparisons are plain integer maths on both.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_foundation;
+
+/// The ordered list of migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,62 @@
+const VERSION = '__SHELL_VERSION__';
+// The server swaps VERSION for a hash of the shell files, so any change to them
+// installs a fresh cache and the old one is dropped on activate.
+const CACHE = `qunjia-shell-${VERSION}`;
+const SHELL = [
+  '/',
+  '/index.html',
+  '/app.js',
+  '/api.js',
+  '/i18n.js',
+  '/views/ui.js',
+  '/views/login.js',
+  '/views/home.js',
+  '/style.css',
+  '/manifest.webmanifest',
+  '/icons/icon-192.png',
+  '/icons/icon-512.png',
+  '/icons/maskable-512.png',
+];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    caches.open(CACHE)
+      // cache: 'reload' skips the HTTP cache, so a new version never precaches stale files.
+      .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload' }))))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(
+        keys.filter((k) => k.startsWith('qunjia-shell-') && k !== CACHE).map((k) => caches.delete(k)),
+      ))
+      .then(() => self.clients.claim()),
+  );
+});
+
+function fromCache(request) {
+  return caches.open(CACHE).then((cache) => cache.match(request));
+}
+
+self.addEventListener('fetch', (event) => {
+  const req = event.request;
+  if (req.method !== 'GET') return;
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  const path = url.pathname;
+  // API answers are personal and must be fresh: network only, never cached.
+  if (path === '/api' || path.startsWith('/api/')) return;
+  if (path.startsWith('/health') || path.startsWith('/metrics')) return;
+
+  if (req.mode === 'navigate') {
+    // Client routes all render from index.html; cache first keeps the app
+    // opening instantly on a bad network or none at all.
+    event.respondWith(fromCache('/index.html').then((hit) => hit || fetch(req)));
+    return;
+  }
+  if (!SHELL.includes(path)) return;
+  event.respondWith(fromCache(path).then((hit) => hit || fetch(req)));
+});
