@@ -10,7 +10,11 @@ use crate::config::Settings;
 
 /// The command line.
 #[derive(Debug, Parser)]
-#[command(name = "qunjia", version, about = "群家 — mass organizations for workers, by phone")]
+#[command(
+    name = "qunjia",
+    version,
+    about = "群家 — mass organizations for workers, by phone"
+)]
 pub struct Cli {
     /// What to do (default: serve).
     #[command(subcommand)]
@@ -52,7 +56,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     crate::telemetry::init(settings.is_production());
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
-        Command::Migrate => crate::db::connect(&settings).await.map(|_| println!("database is up to date")).map_err(Into::into),
+        Command::Migrate => crate::db::connect(&settings)
+            .await
+            .map(|_| println!("database is up to date"))
+            .map_err(Into::into),
         Command::Grant { phone, role, scope } => grant(&settings, &phone, &role, &scope).await,
         Command::Demo => crate::demo::run(&settings).await,
     };
@@ -79,13 +86,19 @@ async fn grant(settings: &Settings, phone: &str, role: &str, scope: &str) -> any
     let phone = Phone::parse(phone).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (role, scope) = parse_grant(role, scope).map_err(|e| anyhow::anyhow!("{e}"))?;
     let db = crate::db::connect(settings).await?;
-    if scope_region(&db, scope).await.map_err(|e| anyhow::anyhow!("{e}"))?.is_none() {
+    if scope_region(&db, scope)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .is_none()
+    {
         anyhow::bail!("{scope} does not exist");
     }
     let (user, _) = crate::auth::service::find_or_create_user(&db, &phone)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let g = insert_role(&db, user.id, role, scope, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let g = insert_role(&db, user.id, role, scope, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::audit::record(
         &db,
         crate::audit::Entry {
@@ -99,6 +112,12 @@ async fn grant(settings: &Settings, phone: &str, role: &str, scope: &str) -> any
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("granted {} on {} to {} (user {})", g.role, g.scope, phone.as_str(), user.id);
+    println!(
+        "granted {} on {} to {} (user {})",
+        g.role,
+        g.scope,
+        phone.as_str(),
+        user.id
+    );
     Ok(())
 }

@@ -64,7 +64,10 @@ impl std::fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 /// Minimum length of a production JWT secret, in bytes.
@@ -90,9 +93,11 @@ impl Settings {
         };
         let sms = match var("QUNJIA_SMS_PROVIDER").as_deref() {
             None | Some("log") => SmsProvider::Log,
-            Some("webhook") => SmsProvider::Webhook(var("QUNJIA_SMS_WEBHOOK_URL").ok_or_else(|| {
-                ConfigError("QUNJIA_SMS_PROVIDER=webhook needs QUNJIA_SMS_WEBHOOK_URL".into())
-            })?),
+            Some("webhook") => {
+                SmsProvider::Webhook(var("QUNJIA_SMS_WEBHOOK_URL").ok_or_else(|| {
+                    ConfigError("QUNJIA_SMS_PROVIDER=webhook needs QUNJIA_SMS_WEBHOOK_URL".into())
+                })?)
+            }
             Some(other) => {
                 return Err(ConfigError(format!(
                     "QUNJIA_SMS_PROVIDER must be log or webhook, not {other:?}"
@@ -177,7 +182,11 @@ pub fn parse_proxies(list: &str) -> Result<Vec<IpNet>, ConfigError> {
         .map(|s| {
             s.parse::<IpNet>()
                 .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
-                .map_err(|_| ConfigError(format!("QUNJIA_TRUSTED_PROXIES: {s:?} is not an address or CIDR")))
+                .map_err(|_| {
+                    ConfigError(format!(
+                        "QUNJIA_TRUSTED_PROXIES: {s:?} is not an address or CIDR"
+                    ))
+                })
         })
         .collect()
 }
@@ -192,8 +201,12 @@ fn development_secret(data_dir: &Path) -> Result<SecretString, ConfigError> {
             return Ok(SecretString::from(existing));
         }
     }
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| ConfigError(format!("cannot create data folder {}: {e}", data_dir.display())))?;
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        ConfigError(format!(
+            "cannot create data folder {}: {e}",
+            data_dir.display()
+        ))
+    })?;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

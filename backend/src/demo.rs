@@ -46,27 +46,100 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
                 .await?
                 .ok_or_else(|| AppError::Internal("seeded city 340100 missing".into()))?;
             let province_id = hefei.parent_id.unwrap_or(hefei.id);
-            let shushan = insert_region(txn, &hefei, NewRegion::parse("340104", "蜀山区", "county", None)?).await?;
-            let town = insert_region(txn, &shushan, NewRegion::parse("340104002", "三里庵街道", "township", None)?).await?;
+            let shushan = insert_region(
+                txn,
+                &hefei,
+                NewRegion::parse("340104", "蜀山区", "county", None)?,
+            )
+            .await?;
+            let town = insert_region(
+                txn,
+                &shushan,
+                NewRegion::parse("340104002", "三里庵街道", "township", None)?,
+            )
+            .await?;
             let park = insert_region(
                 txn,
                 &hefei,
                 NewRegion::parse("340171", "合肥高新技术产业开发区", "park", Some("national"))?,
             )
             .await?;
-            let _building = insert_region(txn, &town, NewRegion::parse("340104002500", "创新大厦", "building", None)?).await?;
+            let _building = insert_region(
+                txn,
+                &town,
+                NewRegion::parse("340104002500", "创新大厦", "building", None)?,
+            )
+            .await?;
             let now = now_ms();
             let demo_units = [
-                ("合肥智联电子科技有限公司", "enterprise", park.id, 180, true, false, "电子信息"),
-                ("安徽云帆软件有限公司", "enterprise", park.id, 45, false, false, "软件和信息技术服务"),
-                ("合肥恒达精密制造有限公司", "enterprise", park.id, 320, true, true, "装备制造"),
-                ("合肥小蜂快送网络科技有限公司", "platform", shushan.id, 60, false, false, "即时配送"),
-                ("蜀山区阳光康复医院", "social_org", town.id, 85, false, false, "医疗卫生"),
-                ("合肥市软件行业协会", "association", shushan.id, 12, false, false, "软件"),
-                ("三里庵便民早餐店", "enterprise", town.id, 6, false, false, "餐饮"),
+                (
+                    "合肥智联电子科技有限公司",
+                    "enterprise",
+                    park.id,
+                    180,
+                    true,
+                    false,
+                    "电子信息",
+                ),
+                (
+                    "安徽云帆软件有限公司",
+                    "enterprise",
+                    park.id,
+                    45,
+                    false,
+                    false,
+                    "软件和信息技术服务",
+                ),
+                (
+                    "合肥恒达精密制造有限公司",
+                    "enterprise",
+                    park.id,
+                    320,
+                    true,
+                    true,
+                    "装备制造",
+                ),
+                (
+                    "合肥小蜂快送网络科技有限公司",
+                    "platform",
+                    shushan.id,
+                    60,
+                    false,
+                    false,
+                    "即时配送",
+                ),
+                (
+                    "蜀山区阳光康复医院",
+                    "social_org",
+                    town.id,
+                    85,
+                    false,
+                    false,
+                    "医疗卫生",
+                ),
+                (
+                    "合肥市软件行业协会",
+                    "association",
+                    shushan.id,
+                    12,
+                    false,
+                    false,
+                    "软件",
+                ),
+                (
+                    "三里庵便民早餐店",
+                    "enterprise",
+                    town.id,
+                    6,
+                    false,
+                    false,
+                    "餐饮",
+                ),
             ];
             let mut first_unit = None;
-            for (i, (name, kind, region_id, employees, above, party, industry)) in demo_units.into_iter().enumerate() {
+            for (i, (name, kind, region_id, employees, above, party, industry)) in
+                demo_units.into_iter().enumerate()
+            {
                 let res = units::Entity::insert(units::ActiveModel {
                     name: Set(name.into()),
                     uscc: Set(uscc(i as u32 + 1)),
@@ -91,13 +164,26 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
                 .filter(users::Column::Id.eq(admin_user.id))
                 .exec(txn)
                 .await?;
-            insert_role(txn, admin_user.id, RoleName::Admin, Scope { kind: "region", id: province_id }, None).await?;
+            insert_role(
+                txn,
+                admin_user.id,
+                RoleName::Admin,
+                Scope {
+                    kind: "region",
+                    id: province_id,
+                },
+                None,
+            )
+            .await?;
             let worker = Phone::parse(WORKER_PHONE)?;
             let (worker_user, _) = find_or_create_user(txn, &worker).await?;
             users::Entity::update_many()
                 .col_expr(users::Column::Name, "李小梅".into())
                 .col_expr(users::Column::Gender, "female".into())
-                .col_expr(users::Column::BirthDate, chrono::NaiveDate::from_ymd_opt(1998, 3, 8).into())
+                .col_expr(
+                    users::Column::BirthDate,
+                    chrono::NaiveDate::from_ymd_opt(1998, 3, 8).into(),
+                )
                 .col_expr(users::Column::UnitId, first_unit.into())
                 .filter(users::Column::Id.eq(worker_user.id))
                 .exec(txn)
@@ -107,14 +193,21 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     })
     .await
     .map_err(|e| anyhow::anyhow!("{}", AppError::from(e)))?;
-    println!("demo data created: 蜀山区, 三里庵街道, 合肥高新技术产业开发区 (national park), 7 units.");
+    println!(
+        "demo data created: 蜀山区, 三里庵街道, 合肥高新技术产业开发区 (national park), 7 units."
+    );
     print_logins(settings);
     Ok(())
 }
 
 fn print_logins(settings: &Settings) {
-    println!("start the server (cargo run --release) and open {}", settings.public_url);
+    println!(
+        "start the server (cargo run --release) and open {}",
+        settings.public_url
+    );
     println!("  worker 李小梅:          phone {WORKER_PHONE}");
     println!("  province admin 王组织:  phone {ADMIN_PHONE}");
-    println!("ask for a code in the app; with QUNJIA_SMS_PROVIDER=log it appears in the server log as `sms to=<phone> code=<code>`.");
+    println!(
+        "ask for a code in the app; with QUNJIA_SMS_PROVIDER=log it appears in the server log as `sms to=<phone> code=<code>`."
+    );
 }

@@ -81,7 +81,9 @@ impl AppError {
 
     fn message(&self) -> String {
         match self {
-            AppError::BadRequest(m) | AppError::Conflict(_, m) | AppError::Unprocessable(_, m) => m.clone(),
+            AppError::BadRequest(m) | AppError::Conflict(_, m) | AppError::Unprocessable(_, m) => {
+                m.clone()
+            }
             AppError::Unauthorized(_, m)
             | AppError::Forbidden(_, m)
             | AppError::TooMany(_, m, _)
@@ -155,7 +157,9 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
 /// Turns a unique-constraint violation into the given 409; anything else stays internal.
 pub fn on_unique(e: sea_orm::DbErr, code: &'static str, message: &str) -> AppError {
     match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(code, message.to_owned()),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::Conflict(code, message.to_owned())
+        }
         _ => e.into(),
     }
 }

@@ -41,10 +41,19 @@ impl PageQuery {
     }
 
     /// Builds the page from up to `limit + 1` rows fetched in id order.
-    pub fn finish<R, T>(&self, mut rows: Vec<R>, id: impl Fn(&R) -> i64, map: impl Fn(R) -> T) -> Page<T> {
+    pub fn finish<R, T>(
+        &self,
+        mut rows: Vec<R>,
+        id: impl Fn(&R) -> i64,
+        map: impl Fn(R) -> T,
+    ) -> Page<T> {
         let more = rows.len() as u64 > self.limit;
         rows.truncate(self.limit as usize);
-        let next_cursor = if more { rows.last().map(|r| id(r).to_string()) } else { None };
+        let next_cursor = if more {
+            rows.last().map(|r| id(r).to_string())
+        } else {
+            None
+        };
         Page {
             items: rows.into_iter().map(map).collect(),
             next_cursor,

@@ -28,7 +28,11 @@ pub fn shell_version() -> &'static str {
                 h.update(f.metadata.sha256_hash());
             }
         }
-        h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+        h.finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     })
 }
 
@@ -37,7 +41,15 @@ fn serve(name: &str, req: &HttpRequest) -> Option<HttpResponse> {
     let etag = if name == "sw.js" {
         format!("\"sw-{}\"", shell_version())
     } else {
-        format!("\"{}\"", file.metadata.sha256_hash().iter().take(12).map(|b| format!("{b:02x}")).collect::<String>())
+        format!(
+            "\"{}\"",
+            file.metadata
+                .sha256_hash()
+                .iter()
+                .take(12)
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        )
     };
     if req
         .headers()
@@ -45,7 +57,11 @@ fn serve(name: &str, req: &HttpRequest) -> Option<HttpResponse> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
     {
-        return Some(HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish());
+        return Some(
+            HttpResponse::NotModified()
+                .insert_header((header::ETAG, etag))
+                .finish(),
+        );
     }
     let mime = mime_guess::from_path(name).first_or_octet_stream();
     let mut res = HttpResponse::Ok();
@@ -60,7 +76,8 @@ fn serve(name: &str, req: &HttpRequest) -> Option<HttpResponse> {
     };
     res.insert_header((header::CONTENT_TYPE, content_type));
     if name == "sw.js" {
-        let text = String::from_utf8_lossy(&file.data).replace("__SHELL_VERSION__", shell_version());
+        let text =
+            String::from_utf8_lossy(&file.data).replace("__SHELL_VERSION__", shell_version());
         res.insert_header(("Service-Worker-Allowed", "/"));
         return Some(res.body(text));
     }
@@ -73,7 +90,8 @@ pub async fn fallback(req: HttpRequest) -> HttpResponse {
     if path.starts_with("/api/") || path == "/api" {
         return actix_web::ResponseError::error_response(&AppError::NotFound);
     }
-    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD {
+    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD
+    {
         return HttpResponse::MethodNotAllowed().finish();
     }
     let name = path.trim_start_matches('/');
@@ -84,7 +102,9 @@ pub async fn fallback(req: HttpRequest) -> HttpResponse {
     // A path that names a file we do not have is a 404; anything else is a client route.
     let last = name.rsplit('/').next().unwrap_or("");
     if last.contains('.') {
-        return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("not found");
+        return HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("not found");
     }
     serve("index.html", &req).unwrap_or_else(|| HttpResponse::NotFound().finish())
 }

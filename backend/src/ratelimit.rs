@@ -6,7 +6,12 @@ use crate::db::{now_ms, stmt};
 
 /// Counts a hit on `key`; `Ok(Some(secs))` when over `limit` in the current
 /// `window_secs` window, with the seconds until the window ends.
-pub async fn hit(db: &DatabaseConnection, key: &str, window_secs: i64, limit: u32) -> Result<Option<u64>, DbErr> {
+pub async fn hit(
+    db: &DatabaseConnection,
+    key: &str,
+    window_secs: i64,
+    limit: u32,
+) -> Result<Option<u64>, DbErr> {
     let now = now_ms();
     let expired_before = now - window_secs * 1000;
     // Both SET expressions read the row as it was before the update, on both engines.
@@ -19,7 +24,13 @@ pub async fn hit(db: &DatabaseConnection, key: &str, window_secs: i64, limit: u3
         .query_one_raw(stmt(
             db.get_database_backend(),
             sql,
-            vec![key.into(), now.into(), expired_before.into(), expired_before.into(), now.into()],
+            vec![
+                key.into(),
+                now.into(),
+                expired_before.into(),
+                expired_before.into(),
+                now.into(),
+            ],
         ))
         .await?
         .ok_or_else(|| DbErr::Custom("upsert returned no row".into()))?;

@@ -31,7 +31,12 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -82,7 +87,11 @@ impl Application {
     }
 
     /// Builds on an open database and a bound listener.
-    pub fn with(settings: Settings, db: sea_orm::DatabaseConnection, listener: TcpListener) -> anyhow::Result<Application> {
+    pub fn with(
+        settings: Settings,
+        db: sea_orm::DatabaseConnection,
+        listener: TcpListener,
+    ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let state = AppState {
             db,
@@ -114,7 +123,11 @@ impl Application {
         .shutdown_timeout(30)
         .listen(listener)?
         .run();
-        Ok(Application { port, server, state })
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
     }
 
     /// The bound port.
@@ -139,5 +152,7 @@ impl Application {
 }
 
 async fn openapi_doc(doc: web::Data<String>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(doc.get_ref().clone())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.get_ref().clone())
 }

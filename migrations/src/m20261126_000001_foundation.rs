@@ -139,8 +139,14 @@ enum IdempotencyKeys {
     CreatedAt,
 }
 
-fn fk(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).to_owned()
+fn fk(
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -158,15 +164,30 @@ impl MigrationTrait for Migration {
                     .col(big_integer_null(Regions::ParentId))
                     .col(string_len(Regions::Path, 255))
                     .col(big_integer(Regions::CreatedAt))
-                    .foreign_key(&mut fk((Regions::Table, Regions::ParentId), (Regions::Table, Regions::Id)))
+                    .foreign_key(&mut fk(
+                        (Regions::Table, Regions::ParentId),
+                        (Regions::Table, Regions::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(Index::create().name("idx_regions_parent").table(Regions::Table).col(Regions::ParentId).to_owned())
+            .create_index(
+                Index::create()
+                    .name("idx_regions_parent")
+                    .table(Regions::Table)
+                    .col(Regions::ParentId)
+                    .to_owned(),
+            )
             .await?;
         manager
-            .create_index(Index::create().name("idx_regions_path").table(Regions::Table).col(Regions::Path).to_owned())
+            .create_index(
+                Index::create()
+                    .name("idx_regions_path")
+                    .table(Regions::Table)
+                    .col(Regions::Path)
+                    .to_owned(),
+            )
             .await?;
 
         manager
@@ -184,15 +205,30 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(Units::Industry, 100))
                     .col(big_integer(Units::CreatedAt))
                     .col(big_integer(Units::UpdatedAt))
-                    .foreign_key(&mut fk((Units::Table, Units::RegionId), (Regions::Table, Regions::Id)))
+                    .foreign_key(&mut fk(
+                        (Units::Table, Units::RegionId),
+                        (Regions::Table, Regions::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(Index::create().name("idx_units_region").table(Units::Table).col(Units::RegionId).to_owned())
+            .create_index(
+                Index::create()
+                    .name("idx_units_region")
+                    .table(Units::Table)
+                    .col(Units::RegionId)
+                    .to_owned(),
+            )
             .await?;
         manager
-            .create_index(Index::create().name("idx_units_name").table(Units::Table).col(Units::Name).to_owned())
+            .create_index(
+                Index::create()
+                    .name("idx_units_name")
+                    .table(Units::Table)
+                    .col(Units::Name)
+                    .to_owned(),
+            )
             .await?;
 
         manager
@@ -210,7 +246,10 @@ impl MigrationTrait for Migration {
                     .col(big_integer(Users::CreatedAt))
                     .col(big_integer(Users::UpdatedAt))
                     .col(big_integer_null(Users::DeletedAt))
-                    .foreign_key(&mut fk((Users::Table, Users::UnitId), (Units::Table, Units::Id)))
+                    .foreign_key(&mut fk(
+                        (Users::Table, Users::UnitId),
+                        (Units::Table, Units::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -252,7 +291,10 @@ impl MigrationTrait for Migration {
                     .col(big_integer(RefreshTokens::ExpiresAt))
                     .col(big_integer_null(RefreshTokens::UsedAt))
                     .col(big_integer_null(RefreshTokens::RevokedAt))
-                    .foreign_key(&mut fk((RefreshTokens::Table, RefreshTokens::UserId), (Users::Table, Users::Id)))
+                    .foreign_key(&mut fk(
+                        (RefreshTokens::Table, RefreshTokens::UserId),
+                        (Users::Table, Users::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -285,7 +327,10 @@ impl MigrationTrait for Migration {
                     .col(string_len(Roles::Scope, 40))
                     .col(big_integer_null(Roles::GrantedBy))
                     .col(big_integer(Roles::CreatedAt))
-                    .foreign_key(&mut fk((Roles::Table, Roles::UserId), (Users::Table, Users::Id)))
+                    .foreign_key(&mut fk(
+                        (Roles::Table, Roles::UserId),
+                        (Users::Table, Users::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -318,7 +363,13 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(Index::create().name("idx_audit_log_at").table(AuditLog::Table).col(AuditLog::At).to_owned())
+            .create_index(
+                Index::create()
+                    .name("idx_audit_log_at")
+                    .table(AuditLog::Table)
+                    .col(AuditLog::At)
+                    .to_owned(),
+            )
             .await?;
 
         manager
@@ -344,7 +395,10 @@ impl MigrationTrait for Migration {
                     .col(integer(IdempotencyKeys::Status))
                     .col(text(IdempotencyKeys::Body))
                     .col(big_integer(IdempotencyKeys::CreatedAt))
-                    .foreign_key(&mut fk((IdempotencyKeys::Table, IdempotencyKeys::UserId), (Users::Table, Users::Id)))
+                    .foreign_key(&mut fk(
+                        (IdempotencyKeys::Table, IdempotencyKeys::UserId),
+                        (Users::Table, Users::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -375,7 +429,9 @@ impl MigrationTrait for Migration {
             Units::Table.into_iden(),
             Regions::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }
@@ -389,8 +445,10 @@ async fn seed_regions(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         "INSERT INTO regions (code, name, kind, path, created_at) VALUES ('340000', '安徽省', 'province', '', 0)",
     )
     .await?;
-    db.execute_unprepared("UPDATE regions SET path = '/' || CAST(id AS TEXT) || '/' WHERE code = '340000'")
-        .await?;
+    db.execute_unprepared(
+        "UPDATE regions SET path = '/' || CAST(id AS TEXT) || '/' WHERE code = '340000'",
+    )
+    .await?;
     for (code, name) in CITIES {
         db.execute_unprepared(&format!(
             "INSERT INTO regions (code, name, kind, parent_id, path, created_at) \

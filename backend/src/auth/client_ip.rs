@@ -8,10 +8,20 @@ use ipnet::IpNet;
 /// `X-Forwarded-For` that is not itself a trusted proxy.
 pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
     let peer = req.peer_addr().map(|a| a.ip())?;
-    Some(resolve(peer, req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()), trusted))
+    Some(resolve(
+        peer,
+        req.headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok()),
+        trusted,
+    ))
 }
 
-fn resolve<'a>(peer: IpAddr, forwarded: impl Iterator<Item = &'a str>, trusted: &[IpNet]) -> IpAddr {
+fn resolve<'a>(
+    peer: IpAddr,
+    forwarded: impl Iterator<Item = &'a str>,
+    trusted: &[IpNet],
+) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
     if !is_trusted(&peer) {
         return peer;
@@ -20,7 +30,12 @@ fn resolve<'a>(peer: IpAddr, forwarded: impl Iterator<Item = &'a str>, trusted: 
         .flat_map(|h| h.split(','))
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    chain.iter().rev().find(|ip| !is_trusted(ip)).copied().unwrap_or(peer)
+    chain
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .copied()
+        .unwrap_or(peer)
 }
 
 #[cfg(test)]
@@ -40,7 +55,11 @@ mod tests {
     #[test]
     fn last_untrusted_hop_is_the_client() {
         let trusted = vec!["10.0.0.0/8".parse().expect("net")];
-        let got = resolve(ip("10.0.0.2"), ["6.6.6.6, 1.2.3.4, 10.0.0.7"].into_iter(), &trusted);
+        let got = resolve(
+            ip("10.0.0.2"),
+            ["6.6.6.6, 1.2.3.4, 10.0.0.7"].into_iter(),
+            &trusted,
+        );
         assert_eq!(got, ip("1.2.3.4"));
     }
 }

@@ -33,13 +33,22 @@ fn unauthorized() -> AppError {
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 async fn load(state: web::Data<AppState>, token: String) -> Result<AuthUser, AppError> {
-    let claims = state.keys.verify(&token, TokenType::Access).ok_or_else(unauthorized)?;
+    let claims = state
+        .keys
+        .verify(&token, TokenType::Access)
+        .ok_or_else(unauthorized)?;
     let id = claims.user_id().ok_or_else(unauthorized)?;
     let user = users::Entity::find_by_id(id)
         .filter(users::Column::DeletedAt.is_null())

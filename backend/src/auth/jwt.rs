@@ -104,7 +104,13 @@ impl JwtKeys {
     }
 
     /// Signs a token of the given kind for a user; returns it with its claims.
-    pub fn issue(&self, typ: TokenType, user_id: i64, jti: String, fam: Option<String>) -> (String, Claims) {
+    pub fn issue(
+        &self,
+        typ: TokenType,
+        user_id: i64,
+        jti: String,
+        fam: Option<String>,
+    ) -> (String, Claims) {
         let now = chrono::Utc::now().timestamp();
         let ttl = match typ {
             TokenType::Access => ACCESS_TTL_SECS,
@@ -125,8 +131,12 @@ impl JwtKeys {
 
     /// Signs arbitrary claims (also used by tests to craft expired tokens).
     pub fn sign(&self, claims: &Claims) -> String {
-        encode(&Header::new(Algorithm::HS256), claims, &self.pair(claims.typ).enc)
-            .expect("HS256 signing with a valid key cannot fail")
+        encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &self.pair(claims.typ).enc,
+        )
+        .expect("HS256 signing with a valid key cannot fail")
     }
 
     /// Verifies signature, algorithm, expiry, issuer, audience and kind.
@@ -150,7 +160,11 @@ mod tests {
         let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef", "qunjia");
         let (access, _) = keys.issue(TokenType::Access, 7, "a".into(), None);
         let (refresh, _) = keys.issue(TokenType::Refresh, 7, "r".into(), Some("f".into()));
-        assert_eq!(keys.verify(&access, TokenType::Access).and_then(|c| c.user_id()), Some(7));
+        assert_eq!(
+            keys.verify(&access, TokenType::Access)
+                .and_then(|c| c.user_id()),
+            Some(7)
+        );
         assert!(keys.verify(&access, TokenType::Refresh).is_none());
         assert!(keys.verify(&refresh, TokenType::Access).is_none());
         assert!(keys.verify(&refresh, TokenType::Refresh).is_some());

@@ -50,9 +50,13 @@ pub struct Grant {
 /// Checks the role and scope make a valid pair.
 pub fn parse_grant(role: &str, scope: &str) -> AppResult<(RoleName, Scope)> {
     let role = RoleName::parse(role).ok_or_else(|| AppError::rule("invalid_role", "角色不正确"))?;
-    let scope = Scope::parse(scope).ok_or_else(|| AppError::rule("invalid_scope", "范围格式应为 region:<编号> 等"))?;
+    let scope = Scope::parse(scope)
+        .ok_or_else(|| AppError::rule("invalid_scope", "范围格式应为 region:<编号> 等"))?;
     if scope.kind != role.scope_kind() {
-        return Err(AppError::rule("invalid_scope", "该角色不能授予在这个范围上"));
+        return Err(AppError::rule(
+            "invalid_scope",
+            "该角色不能授予在这个范围上",
+        ));
     }
     Ok((role, scope))
 }
@@ -106,7 +110,10 @@ async fn grant_role(
         .await?
         .ok_or_else(|| AppError::rule("invalid_scope", "该范围不存在"))?;
     if !admin_covers_region(&state.db, &me.roles, region.id).await? {
-        return Err(AppError::Forbidden("forbidden", "只有该范围的管理员可以授权"));
+        return Err(AppError::Forbidden(
+            "forbidden",
+            "只有该范围的管理员可以授权",
+        ));
     }
     let ip = client_ip(&req, &state.settings.trusted_proxies).map(|i| i.to_string());
     let actor = me.id();
@@ -181,7 +188,9 @@ async fn revoke_role(
                         target: format!("user:{}", grant.user_id),
                         region_id: Some(region.id),
                         ip,
-                        detail: Some(serde_json::json!({ "role": grant.role, "scope": grant.scope })),
+                        detail: Some(
+                            serde_json::json!({ "role": grant.role, "scope": grant.scope }),
+                        ),
                     },
                 )
                 .await

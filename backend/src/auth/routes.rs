@@ -18,7 +18,10 @@ const COOKIE_PATH: &str = "/api/v1/auth";
 
 /// Registers the auth routes.
 pub fn config(cfg: &mut ServiceConfig) {
-    cfg.service(request_otp).service(login).service(refresh).service(logout);
+    cfg.service(request_otp)
+        .service(login)
+        .service(refresh)
+        .service(logout);
 }
 
 fn session_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<'static> {
@@ -100,14 +103,26 @@ async fn request_otp(
     )
 )]
 #[post("/auth/login")]
-async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> AppResult<HttpResponse> {
+async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> AppResult<HttpResponse> {
     let phone = Phone::parse(&body.phone)?;
     service::verify_code(&state, &phone, body.code.trim()).await?;
     let (user, new_user) = service::find_or_create_user(&state.db, &phone).await?;
     let family = uuid::Uuid::new_v4().to_string();
-    let (access, refresh_token) = service::issue_pair(&state.db, &state.keys, user.id, &family).await?;
+    let (access, refresh_token) =
+        service::issue_pair(&state.db, &state.keys, user.id, &family).await?;
     tracing::info!(user_id = user.id, new_user, "login");
-    pair_response(&state, user, new_user, access, refresh_token, body.use_cookie).await
+    pair_response(
+        &state,
+        user,
+        new_user,
+        access,
+        refresh_token,
+        body.use_cookie,
+    )
+    .await
 }
 
 /// The refresh token from the body, else from the session cookie; and whether it was the cookie.
@@ -125,7 +140,11 @@ fn presented_token(req: &HttpRequest, body: &[u8]) -> AppResult<(String, bool)> 
         }
         return Ok((t, false));
     }
-    match req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty()) {
+    match req
+        .cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+    {
         Some(v) => Ok((v, true)),
         None => Err(AppError::Unauthorized("unauthorized", "请先登录")),
     }
@@ -149,7 +168,9 @@ async fn refresh(
 ) -> AppResult<HttpResponse> {
     let (token, from_cookie) = presented_token(&req, &body)?;
     match service::rotate(&state, &token).await {
-        Ok((user, access, next)) => pair_response(&state, user, false, access, next, from_cookie).await,
+        Ok((user, access, next)) => {
+            pair_response(&state, user, false, access, next, from_cookie).await
+        }
         Err(e) if from_cookie => {
             // Drop a dead cookie so the PWA stops presenting it.
             let mut res = actix_web::ResponseError::error_response(&e);
@@ -178,5 +199,7 @@ async fn logout(
 ) -> AppResult<HttpResponse> {
     let (token, _) = presented_token(&req, &body)?;
     service::logout(&state, &token).await?;
-    Ok(HttpResponse::NoContent().cookie(clear_cookie(&state)).finish())
+    Ok(HttpResponse::NoContent()
+        .cookie(clear_cookie(&state))
+        .finish())
 }

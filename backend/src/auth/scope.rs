@@ -60,7 +60,9 @@ impl Scope {
     /// Parses `kind:id`.
     pub fn parse(s: &str) -> Option<Scope> {
         let (kind, digits) = s.split_once(':')?;
-        let kind = ["region", "org", "centre", "party_org"].into_iter().find(|k| *k == kind)?;
+        let kind = ["region", "org", "centre", "party_org"]
+            .into_iter()
+            .find(|k| *k == kind)?;
         let id: i64 = digits.parse().ok()?;
         // Canonical digits only: no sign, no leading zero, no spaces.
         (id > 0 && id.to_string() == digits).then_some(Scope { kind, id })
@@ -110,7 +112,10 @@ pub fn path_within(path: &str, mut region_ids: impl Iterator<Item = i64>) -> boo
 
 /// The region a scope belongs to, for deciding which admins cover it.
 /// Orgs, centres and party organizations arrive with later capabilities.
-pub async fn scope_region(db: &DatabaseConnection, scope: Scope) -> AppResult<Option<regions::Model>> {
+pub async fn scope_region(
+    db: &DatabaseConnection,
+    scope: Scope,
+) -> AppResult<Option<regions::Model>> {
     match scope.kind {
         "region" => Ok(regions::Entity::find_by_id(scope.id).one(db).await?),
         _ => Err(AppError::rule("invalid_scope", "暂不支持该范围")),
@@ -118,7 +123,11 @@ pub async fn scope_region(db: &DatabaseConnection, scope: Scope) -> AppResult<Op
 }
 
 /// Whether the user's admin roles cover the region (the region itself or an ancestor).
-pub async fn admin_covers_region(db: &DatabaseConnection, grants: &[roles::Model], region_id: i64) -> AppResult<bool> {
+pub async fn admin_covers_region(
+    db: &DatabaseConnection,
+    grants: &[roles::Model],
+    region_id: i64,
+) -> AppResult<bool> {
     if admin_region_ids(grants).next().is_none() {
         return Ok(false);
     }
@@ -138,9 +147,27 @@ mod tests {
 
     #[test]
     fn scopes_parse_strictly() {
-        assert_eq!(Scope::parse("region:12"), Some(Scope { kind: "region", id: 12 }));
-        assert_eq!(Scope::parse("party_org:3").map(|s| s.kind), Some("party_org"));
-        for bad in ["region:", "region:0", "region:-1", "region:012", "city:1", "region:1x", "region: 1", ""] {
+        assert_eq!(
+            Scope::parse("region:12"),
+            Some(Scope {
+                kind: "region",
+                id: 12
+            })
+        );
+        assert_eq!(
+            Scope::parse("party_org:3").map(|s| s.kind),
+            Some("party_org")
+        );
+        for bad in [
+            "region:",
+            "region:0",
+            "region:-1",
+            "region:012",
+            "city:1",
+            "region:1x",
+            "region: 1",
+            "",
+        ] {
             assert_eq!(Scope::parse(bad), None, "{bad}");
         }
     }

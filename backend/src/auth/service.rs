@@ -3,8 +3,8 @@ use hmac::{Hmac, Mac};
 use rand::Rng;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait, TryInsertResult,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait, TryInsertResult,
 };
 use sha2::Sha256;
 
@@ -30,7 +30,11 @@ fn hash_code(key: &[u8], phone: &str, code: &str) -> String {
     mac.update(phone.as_bytes());
     mac.update(b":");
     mac.update(code.as_bytes());
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -43,11 +47,17 @@ fn rate_limited(secs: u64) -> AppError {
 
 /// Issues a code: checks the limits, stores its hash, sends it. A failed send
 /// leaves no usable code and does not use up the phone's minute.
-pub async fn request_otp(state: &AppState, phone: &Phone, ip: Option<std::net::IpAddr>) -> AppResult<()> {
+pub async fn request_otp(
+    state: &AppState,
+    phone: &Phone,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<()> {
     let db = &state.db;
     if let Some(ip) = ip {
         let key = format!("otp:ip:{ip}");
-        if let Some(secs) = ratelimit::hit(db, &key, 3600, state.settings.otp_ip_limit_per_hour).await? {
+        if let Some(secs) =
+            ratelimit::hit(db, &key, 3600, state.settings.otp_ip_limit_per_hour).await?
+        {
             return Err(rate_limited(secs));
         }
     }
@@ -82,7 +92,10 @@ pub async fn request_otp(state: &AppState, phone: &Phone, ip: Option<std::net::I
                     attempts: Set(0),
                     ..Default::default()
                 };
-                Ok(otp_codes::Entity::insert(row).exec(txn).await?.last_insert_id)
+                Ok(otp_codes::Entity::insert(row)
+                    .exec(txn)
+                    .await?
+                    .last_insert_id)
             })
         })
         .await?;
@@ -96,7 +109,10 @@ pub async fn request_otp(state: &AppState, phone: &Phone, ip: Option<std::net::I
             .await?;
         ratelimit::refund(db, &minute_key).await?;
         ratelimit::refund(db, &day_key).await?;
-        return Err(AppError::Unavailable("sms_unavailable", "短信发送失败，请稍后再试"));
+        return Err(AppError::Unavailable(
+            "sms_unavailable",
+            "短信发送失败，请稍后再试",
+        ));
     }
     Ok(())
 }
@@ -136,7 +152,11 @@ pub async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> AppResu
             .filter(otp_codes::Column::Attempts.lt(MAX_ATTEMPTS))
             .exec(db)
             .await?;
-        return Err(if res.rows_affected == 0 { locked() } else { invalid_code() });
+        return Err(if res.rows_affected == 0 {
+            locked()
+        } else {
+            invalid_code()
+        });
     }
     // Conditional consume: two logins racing with one code, one wins.
     let res = otp_codes::Entity::update_many()
@@ -153,7 +173,10 @@ pub async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> AppResu
 }
 
 /// The live account of a phone, created when there is none; `true` when created.
-pub async fn find_or_create_user<C: ConnectionTrait>(db: &C, phone: &Phone) -> AppResult<(users::Model, bool)> {
+pub async fn find_or_create_user<C: ConnectionTrait>(
+    db: &C,
+    phone: &Phone,
+) -> AppResult<(users::Model, bool)> {
     let find = || async {
         users::Entity::find()
             .filter(users::Column::Phone.eq(phone.as_str()))
@@ -190,9 +213,19 @@ pub async fn issue_pair<C: ConnectionTrait>(
     user_id: i64,
     family: &str,
 ) -> AppResult<(String, String)> {
-    let (access, _) = keys.issue(TokenType::Access, user_id, uuid::Uuid::new_v4().to_string(), None);
+    let (access, _) = keys.issue(
+        TokenType::Access,
+        user_id,
+        uuid::Uuid::new_v4().to_string(),
+        None,
+    );
     let jti = uuid::Uuid::new_v4().to_string();
-    let (refresh, claims) = keys.issue(TokenType::Refresh, user_id, jti.clone(), Some(family.to_owned()));
+    let (refresh, claims) = keys.issue(
+        TokenType::Refresh,
+        user_id,
+        jti.clone(),
+        Some(family.to_owned()),
+    );
     refresh_tokens::Entity::insert(refresh_tokens::ActiveModel {
         jti: Set(jti),
         family: Set(family.to_owned()),
@@ -230,7 +263,10 @@ pub async fn revoke_family<C: ConnectionTrait>(db: &C, family: &str) -> AppResul
 /// was stolen or replayed: the whole login is revoked.
 pub async fn rotate(state: &AppState, token: &str) -> AppResult<(users::Model, String, String)> {
     let db: &DatabaseConnection = &state.db;
-    let claims: Claims = state.keys.verify(token, TokenType::Refresh).ok_or_else(session_ended)?;
+    let claims: Claims = state
+        .keys
+        .verify(token, TokenType::Refresh)
+        .ok_or_else(session_ended)?;
     let family = claims.fam.clone().ok_or_else(session_ended)?;
     let now = now_ms();
     let row = refresh_tokens::Entity::find()
@@ -249,7 +285,10 @@ pub async fn rotate(state: &AppState, token: &str) -> AppResult<(users::Model, S
         .exec(db)
         .await?;
     if claimed.rows_affected == 0 {
-        tracing::warn!(user_id = row.user_id, "refresh token reused; revoking the login");
+        tracing::warn!(
+            user_id = row.user_id,
+            "refresh token reused; revoking the login"
+        );
         revoke_family(db, &family).await?;
         return Err(session_ended());
     }
@@ -266,7 +305,10 @@ pub async fn rotate(state: &AppState, token: &str) -> AppResult<(users::Model, S
 
 /// Ends the login the refresh token belongs to (idempotent for a valid token).
 pub async fn logout(state: &AppState, token: &str) -> AppResult<()> {
-    let claims = state.keys.verify(token, TokenType::Refresh).ok_or_else(session_ended)?;
+    let claims = state
+        .keys
+        .verify(token, TokenType::Refresh)
+        .ok_or_else(session_ended)?;
     let family = claims.fam.ok_or_else(session_ended)?;
     revoke_family(&state.db, &family).await
 }

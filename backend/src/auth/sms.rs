@@ -48,12 +48,15 @@ impl SmsSender {
                 let mut last = String::new();
                 for attempt in 0..=RETRIES {
                     if attempt > 0 {
-                        tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt - 1))).await;
+                        tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt - 1)))
+                            .await;
                     }
                     match self.http.post(url).json(&body).send().await {
                         Ok(r) if r.status().is_success() => return Ok(()),
                         // A 4xx will not get better by asking again.
-                        Ok(r) if r.status().is_client_error() => return Err(format!("gateway answered {}", r.status())),
+                        Ok(r) if r.status().is_client_error() => {
+                            return Err(format!("gateway answered {}", r.status()));
+                        }
                         Ok(r) => last = format!("gateway answered {}", r.status()),
                         Err(e) => last = format!("gateway unreachable: {e}"),
                     }

@@ -24,7 +24,9 @@ impl Metrics {
     /// Records one finished request.
     pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
         let mut map = self.series.lock().unwrap_or_else(|p| p.into_inner());
-        let s = map.entry((route.to_owned(), method.to_owned(), status)).or_default();
+        let s = map
+            .entry((route.to_owned(), method.to_owned(), status))
+            .or_default();
         s.count += 1;
         s.sum += seconds;
         for (i, le) in BUCKETS.iter().enumerate() {
@@ -38,7 +40,9 @@ impl Metrics {
     pub fn render(&self) -> String {
         let map = self.series.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = String::new();
-        out.push_str("# HELP qunjia_http_requests_total HTTP requests by route, method and status.\n");
+        out.push_str(
+            "# HELP qunjia_http_requests_total HTTP requests by route, method and status.\n",
+        );
         out.push_str("# TYPE qunjia_http_requests_total counter\n");
         for ((route, method, status), s) in map.iter() {
             let _ = writeln!(
@@ -51,20 +55,41 @@ impl Metrics {
         out.push_str("# HELP qunjia_http_request_duration_seconds HTTP request latency.\n");
         out.push_str("# TYPE qunjia_http_request_duration_seconds histogram\n");
         for ((route, method, status), s) in map.iter() {
-            let labels = format!("route=\"{}\",method=\"{method}\",status=\"{status}\"", escape(route));
+            let labels = format!(
+                "route=\"{}\",method=\"{method}\",status=\"{status}\"",
+                escape(route)
+            );
             for (i, le) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(out, "qunjia_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {}", s.buckets[i]);
+                let _ = writeln!(
+                    out,
+                    "qunjia_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {}",
+                    s.buckets[i]
+                );
             }
-            let _ = writeln!(out, "qunjia_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
-            let _ = writeln!(out, "qunjia_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
-            let _ = writeln!(out, "qunjia_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "qunjia_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "qunjia_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "qunjia_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
         }
         out
     }
 }
 
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -77,7 +102,9 @@ mod tests {
         m.observe("/api/v1/me", "GET", 200, 0.003);
         m.observe("/api/v1/me", "GET", 200, 0.2);
         let text = m.render();
-        assert!(text.contains("qunjia_http_requests_total{route=\"/api/v1/me\",method=\"GET\",status=\"200\"} 2"));
+        assert!(text.contains(
+            "qunjia_http_requests_total{route=\"/api/v1/me\",method=\"GET\",status=\"200\"} 2"
+        ));
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"+Inf\"} 2"));
     }

@@ -23,7 +23,12 @@ fn request_id(req: &ServiceRequest) -> String {
     req.headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
 }
@@ -42,17 +47,26 @@ fn framework_error(status: StatusCode) -> AppError {
 }
 
 /// The middleware function (use with `actix_web::middleware::from_fn`).
-pub async fn edge(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
+pub async fn edge(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let started = Instant::now();
     let id = request_id(&req);
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let is_api = path.starts_with("/api/");
-    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.metrics.clone());
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
 
     // Handler errors arrive here as responses already; an `Err` is left to the framework.
-    let res = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
+    let res = next
+        .call(req)
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
     let status = res.status();
     let json = res
         .headers()
@@ -66,10 +80,21 @@ pub async fn edge(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -
         res
     };
 
-    let route = res.request().match_pattern().unwrap_or_else(|| if is_api { "(unmatched)".into() } else { "(pwa)".into() });
+    let route = res.request().match_pattern().unwrap_or_else(|| {
+        if is_api {
+            "(unmatched)".into()
+        } else {
+            "(pwa)".into()
+        }
+    });
     let elapsed = started.elapsed();
     if let Some(m) = metrics {
-        m.observe(&route, &method, res.status().as_u16(), elapsed.as_secs_f64());
+        m.observe(
+            &route,
+            &method,
+            res.status().as_u16(),
+            elapsed.as_secs_f64(),
+        );
     }
     span.in_scope(|| {
         tracing::info!(status = res.status().as_u16(), route = %route, latency_ms = elapsed.as_secs_f64() * 1000.0, "request done");
@@ -79,11 +104,23 @@ pub async fn edge(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -
     if let Ok(v) = HeaderValue::from_str(&id) {
         h.insert(HeaderName::from_static("x-request-id"), v);
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(self), geolocation=(), microphone=()"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(self), geolocation=(), microphone=()"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     if is_api {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -31,7 +31,10 @@ pub struct Health {
 #[get("/health")]
 async fn health(state: web::Data<AppState>) -> HttpResponse {
     if crate::db::ping(&state.db).await {
-        HttpResponse::Ok().json(Health { status: "ok", db: "ok" })
+        HttpResponse::Ok().json(Health {
+            status: "ok",
+            db: "ok",
+        })
     } else {
         HttpResponse::ServiceUnavailable().json(Health {
             status: "error",

@@ -10,7 +10,10 @@ use crate::state::AppState;
 
 /// Registers the `/me` routes.
 pub fn config(cfg: &mut ServiceConfig) {
-    cfg.service(get_me).service(patch_me).service(export_me).service(delete_me);
+    cfg.service(get_me)
+        .service(patch_me)
+        .service(export_me)
+        .service(delete_me);
 }
 
 /// The caller.
@@ -21,7 +24,9 @@ pub fn config(cfg: &mut ServiceConfig) {
 )]
 #[get("/me")]
 async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<web::Json<User>> {
-    Ok(web::Json(service::user_view(&state.db, &me.user, Some(&me.roles), true).await?))
+    Ok(web::Json(
+        service::user_view(&state.db, &me.user, Some(&me.roles), true).await?,
+    ))
 }
 
 /// Changes the caller's profile; fields left out stay as they are.
@@ -37,9 +42,15 @@ async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<web::Json
     )
 )]
 #[patch("/me")]
-async fn patch_me(state: web::Data<AppState>, me: AuthUser, body: web::Json<PatchMe>) -> AppResult<web::Json<User>> {
+async fn patch_me(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    body: web::Json<PatchMe>,
+) -> AppResult<web::Json<User>> {
     let updated = service::patch_me(&state.db, &me.user, body.into_inner()).await?;
-    Ok(web::Json(service::user_view(&state.db, &updated, Some(&me.roles), true).await?))
+    Ok(web::Json(
+        service::user_view(&state.db, &updated, Some(&me.roles), true).await?,
+    ))
 }
 
 /// Everything stored about the caller, as JSON.
@@ -52,7 +63,10 @@ async fn patch_me(state: web::Data<AppState>, me: AuthUser, body: web::Json<Patc
 async fn export_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     let data = service::export(&state.db, &me.user, &me.roles).await?;
     Ok(HttpResponse::Ok()
-        .insert_header(("Content-Disposition", "attachment; filename=\"qunjia-my-data.json\""))
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"qunjia-my-data.json\"",
+        ))
         .json(data))
 }
 

@@ -1,8 +1,8 @@
 //! Profiles: the view of a person, profile rules, export and anonymisation.
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
 };
 
 use crate::auth::phone::mask;
@@ -37,7 +37,10 @@ pub async fn user_view<C: ConnectionTrait>(
     };
     Ok(User {
         id: user.id,
-        phone: user.phone.as_deref().map(|p| if full_phone { p.to_owned() } else { mask(p) }),
+        phone: user
+            .phone
+            .as_deref()
+            .map(|p| if full_phone { p.to_owned() } else { mask(p) }),
         name: user.name.clone(),
         gender: user.gender.clone(),
         birth_date: user.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
@@ -58,7 +61,11 @@ fn clean_text(raw: &str, max_chars: usize, code: &'static str, message: &str) ->
 }
 
 /// Checks every field first, then writes: a bad field changes nothing.
-pub async fn patch_me(db: &DatabaseConnection, user: &users::Model, patch: PatchMe) -> AppResult<users::Model> {
+pub async fn patch_me(
+    db: &DatabaseConnection,
+    user: &users::Model,
+    patch: PatchMe,
+) -> AppResult<users::Model> {
     let mut row = user.clone().into_active_model();
     if let Some(name) = patch.name {
         row.name = Set(match name {
@@ -89,7 +96,12 @@ pub async fn patch_me(db: &DatabaseConnection, user: &users::Model, patch: Patch
     }
     if let Some(platform) = patch.platform {
         row.platform = Set(match platform {
-            Some(p) => Some(clean_text(&p, 50, "invalid_platform", "平台名称应为1到50个字")?),
+            Some(p) => Some(clean_text(
+                &p,
+                50,
+                "invalid_platform",
+                "平台名称应为1到50个字",
+            )?),
             None => None,
         });
     }
@@ -113,7 +125,11 @@ pub fn parse_birth_date(s: &str) -> AppResult<NaiveDate> {
 }
 
 /// Everything stored about the person (PIPL right of access).
-pub async fn export(db: &DatabaseConnection, user: &users::Model, grants: &[roles::Model]) -> AppResult<serde_json::Value> {
+pub async fn export(
+    db: &DatabaseConnection,
+    user: &users::Model,
+    grants: &[roles::Model],
+) -> AppResult<serde_json::Value> {
     let sessions = refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::UserId.eq(user.id))
         .order_by_asc(refresh_tokens::Column::Id)
@@ -125,11 +141,13 @@ pub async fn export(db: &DatabaseConnection, user: &users::Model, grants: &[role
         .all(db)
         .await?;
     let codes = match &user.phone {
-        Some(p) => otp_codes::Entity::find()
-            .filter(otp_codes::Column::Phone.eq(p.as_str()))
-            .order_by_asc(otp_codes::Column::Id)
-            .all(db)
-            .await?,
+        Some(p) => {
+            otp_codes::Entity::find()
+                .filter(otp_codes::Column::Phone.eq(p.as_str()))
+                .order_by_asc(otp_codes::Column::Id)
+                .all(db)
+                .await?
+        }
         None => vec![],
     };
     let view = user_view(db, user, Some(grants), true).await?;
@@ -212,7 +230,15 @@ mod tests {
     #[test]
     fn birth_dates_must_be_real_past_days() {
         assert!(parse_birth_date("1995-02-28").is_ok());
-        for bad in ["1995-02-30", "1995-2-3", "1899-12-31", "2999-01-01", "", "19950228", "1995-02-28T00:00:00Z"] {
+        for bad in [
+            "1995-02-30",
+            "1995-2-3",
+            "1899-12-31",
+            "2999-01-01",
+            "",
+            "19950228",
+            "1995-02-28T00:00:00Z",
+        ] {
             assert!(parse_birth_date(bad).is_err(), "{bad}");
         }
     }

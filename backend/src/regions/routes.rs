@@ -17,7 +17,9 @@ use crate::state::AppState;
 
 /// Registers the region routes.
 pub fn config(cfg: &mut ServiceConfig) {
-    cfg.service(list_regions).service(get_region).service(create_region);
+    cfg.service(list_regions)
+        .service(get_region)
+        .service(create_region);
 }
 
 /// A region of the tree.
@@ -83,7 +85,10 @@ pub struct CreateRegion {
     responses((status = 200, body = Page<Region>), (status = 400, body = ErrorBody))
 )]
 #[get("/regions")]
-async fn list_regions(state: web::Data<AppState>, q: web::Query<RegionQuery>) -> AppResult<web::Json<Page<Region>>> {
+async fn list_regions(
+    state: web::Data<AppState>,
+    q: web::Query<RegionQuery>,
+) -> AppResult<web::Json<Page<Region>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let mut select = regions::Entity::find();
     select = match q.parent_id {
@@ -108,7 +113,10 @@ async fn list_regions(state: web::Data<AppState>, q: web::Query<RegionQuery>) ->
     responses((status = 200, body = Region), (status = 404, body = ErrorBody))
 )]
 #[get("/regions/{id}")]
-async fn get_region(state: web::Data<AppState>, id: web::Path<i64>) -> AppResult<web::Json<Region>> {
+async fn get_region(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<web::Json<Region>> {
     let r = regions::Entity::find_by_id(id.into_inner())
         .one(&state.db)
         .await?
@@ -143,7 +151,10 @@ async fn create_region(
         .await?
         .ok_or_else(|| AppError::rule("invalid_parent", "上级区域不存在"))?;
     if !admin_covers_region(&state.db, &me.roles, parent.id).await? {
-        return Err(AppError::Forbidden("forbidden", "只有上级区域的管理员可以添加"));
+        return Err(AppError::Forbidden(
+            "forbidden",
+            "只有上级区域的管理员可以添加",
+        ));
     }
     let ip = client_ip(&req, &state.settings.trusted_proxies).map(|i| i.to_string());
     let actor = me.id();
@@ -160,7 +171,9 @@ async fn create_region(
                         target: format!("region:{}", r.id),
                         region_id: Some(r.id),
                         ip,
-                        detail: Some(serde_json::json!({ "code": r.code, "name": r.name, "kind": r.kind })),
+                        detail: Some(
+                            serde_json::json!({ "code": r.code, "name": r.name, "kind": r.kind }),
+                        ),
                     },
                 )
                 .await?;

@@ -6,7 +6,9 @@ use crate::entity::regions;
 use crate::error::{AppError, AppResult, on_unique};
 
 /// Region kinds.
-pub const KINDS: [&str; 7] = ["province", "city", "county", "township", "park", "building", "market"];
+pub const KINDS: [&str; 7] = [
+    "province", "city", "county", "township", "park", "building", "market",
+];
 /// Park levels.
 pub const LEVELS: [&str; 3] = ["national", "provincial", "municipal"];
 
@@ -39,7 +41,10 @@ impl NewRegion {
     pub fn parse(code: &str, name: &str, kind: &str, level: Option<&str>) -> AppResult<NewRegion> {
         let code = code.trim();
         if !(6..=12).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::rule("invalid_region_code", "区划代码应为6到12位数字"));
+            return Err(AppError::rule(
+                "invalid_region_code",
+                "区划代码应为6到12位数字",
+            ));
         }
         let name = name.trim();
         let n = name.chars().count();
@@ -47,13 +52,21 @@ impl NewRegion {
             return Err(AppError::rule("invalid_name", "名称应为1到100个字"));
         }
         if !KINDS.contains(&kind) || kind == "province" || kind == "city" {
-            return Err(AppError::rule("invalid_kind", "类型应为县区、乡镇街道、园区、商务楼宇或商圈市场"));
+            return Err(AppError::rule(
+                "invalid_kind",
+                "类型应为县区、乡镇街道、园区、商务楼宇或商圈市场",
+            ));
         }
         let level = match (kind, level) {
             ("park", Some(l)) if LEVELS.contains(&l) => Some(l.to_owned()),
             ("park", None) => Some("municipal".to_owned()),
             (_, None) => None,
-            _ => return Err(AppError::rule("invalid_level", "只有园区有级别：national、provincial 或 municipal")),
+            _ => {
+                return Err(AppError::rule(
+                    "invalid_level",
+                    "只有园区有级别：national、provincial 或 municipal",
+                ));
+            }
         };
         Ok(NewRegion {
             code: code.to_owned(),
@@ -65,9 +78,16 @@ impl NewRegion {
 }
 
 /// Inserts under `parent` and fills the path (run inside a transaction).
-pub async fn insert<C: ConnectionTrait>(db: &C, parent: &regions::Model, r: NewRegion) -> AppResult<regions::Model> {
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    parent: &regions::Model,
+    r: NewRegion,
+) -> AppResult<regions::Model> {
     if !child_allowed(&parent.kind, &r.kind) {
-        return Err(AppError::rule("invalid_kind", "这个上级区域下不能建这种区域"));
+        return Err(AppError::rule(
+            "invalid_kind",
+            "这个上级区域下不能建这种区域",
+        ));
     }
     let row = regions::ActiveModel {
         code: Set(r.code),

@@ -77,9 +77,8 @@ async fn lookup_units(
         return Err(AppError::bad_request("请输入2到50个字查找"));
     }
     let mut select = units::Entity::find().filter(
-        sea_orm::sea_query::Expr::col(units::Column::Name).like(
-            sea_orm::sea_query::LikeExpr::new(like_pattern(term)).escape('\\'),
-        ),
+        sea_orm::sea_query::Expr::col(units::Column::Name)
+            .like(sea_orm::sea_query::LikeExpr::new(like_pattern(term)).escape('\\')),
     );
     if let Some(after) = page.after {
         select = select.filter(units::Column::Id.gt(after));
@@ -89,12 +88,16 @@ async fn lookup_units(
         .limit(page.limit + 1)
         .all(&state.db)
         .await?;
-    Ok(web::Json(page.finish(rows, |u| u.id, |u| UnitBrief {
-        id: u.id,
-        name: u.name,
-        kind: u.kind,
-        region_id: u.region_id,
-    })))
+    Ok(web::Json(page.finish(
+        rows,
+        |u| u.id,
+        |u| UnitBrief {
+            id: u.id,
+            name: u.name,
+            kind: u.kind,
+            region_id: u.region_id,
+        },
+    )))
 }
 
 #[cfg(test)]
