@@ -23,10 +23,16 @@ struct Case {
 
 impl Case {
     fn new() -> Case {
-        let pg = std::env::var("QUNJIA_TEST_PG").ok().filter(|v| !v.is_empty()).map(|_| {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(support::TestDb::new())
-        });
+        let pg = std::env::var("QUNJIA_TEST_PG")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|_| {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(support::TestDb::new())
+            });
         Case {
             dir: tempfile::tempdir().expect("tmp"),
             pg,
@@ -45,7 +51,8 @@ impl Case {
                 c.env_remove(k);
             }
         }
-        c.env("QUNJIA_DATA_DIR", self.path()).current_dir(self.path());
+        c.env("QUNJIA_DATA_DIR", self.path())
+            .current_dir(self.path());
         if let Some(db) = &self.pg {
             c.env("DATABASE_URL", &db.url);
         }
@@ -54,7 +61,11 @@ impl Case {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// A running server process whose output lines arrive on a channel.
@@ -171,13 +182,20 @@ mod http {
         request("GET", url, None, None).map(|(s, _)| s)
     }
 
-    pub fn request(method: &str, url: &str, body: Option<&Value>, token: Option<&str>) -> std::io::Result<(u16, Value)> {
+    pub fn request(
+        method: &str,
+        url: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> std::io::Result<(u16, Value)> {
         let rest = url.trim_start_matches("http://");
         let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         let mut s = TcpStream::connect(host)?;
         s.set_read_timeout(Some(Duration::from_secs(20)))?;
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
         write!(
             s,
             "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
@@ -200,8 +218,13 @@ mod http {
 }
 
 fn login_via_log(server: &mut Server, phone: &str) -> Value {
-    let (status, _) = http::request("POST", &server.url("/api/v1/auth/otp"), Some(&json!({ "phone": phone })), None)
-        .expect("otp");
+    let (status, _) = http::request(
+        "POST",
+        &server.url("/api/v1/auth/otp"),
+        Some(&json!({ "phone": phone })),
+        None,
+    )
+    .expect("otp");
     assert_eq!(status, 202);
     let line = server.wait_line(&format!("sms to={phone} code="));
     let code: String = line
@@ -226,7 +249,8 @@ fn login_via_log(server: &mut Server, phone: &str) -> Value {
 #[test]
 fn serve_refuses_to_start_in_production_with_the_log_provider() {
     let case = Case::new();
-    let out = case.qunjia()
+    let out = case
+        .qunjia()
         .env("QUNJIA_ENV", "production")
         .env("QUNJIA_JWT_SECRET", "x".repeat(40))
         .arg("serve")
@@ -261,7 +285,11 @@ fn serve_refuses_to_start_in_production_without_a_long_secret() {
 fn migrate_creates_the_database_and_the_development_secret() {
     let case = Case::new();
     let out = case.qunjia().arg("migrate").output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     if case.pg.is_none() {
         assert!(case.path().join("qunjia.db").exists());
     }
@@ -270,7 +298,10 @@ fn migrate_creates_the_database_and_the_development_secret() {
     // A second run keeps the same secret, so logins survive restarts.
     let out = case.qunjia().arg("migrate").output().expect("run");
     assert!(out.status.success());
-    assert_eq!(std::fs::read_to_string(case.path().join("jwt_secret")).expect("secret"), secret);
+    assert_eq!(
+        std::fs::read_to_string(case.path().join("jwt_secret")).expect("secret"),
+        secret
+    );
 }
 
 #[test]
@@ -283,7 +314,8 @@ fn log_provider_writes_the_code_line_and_a_login_survives_a_restart() {
     assert!(server.terminate().success());
 
     let server = Server::start(case.qunjia());
-    let (status, me) = http::request("GET", &server.url("/api/v1/me"), None, Some(&access)).expect("me");
+    let (status, me) =
+        http::request("GET", &server.url("/api/v1/me"), None, Some(&access)).expect("me");
     assert_eq!(status, 200);
     assert_eq!(me["phone"], "13912345678");
     let (status, _) = http::request(
@@ -299,18 +331,43 @@ fn log_provider_writes_the_code_line_and_a_login_survives_a_restart() {
 #[test]
 fn grant_gives_the_first_admin_a_role_they_see_after_login() {
     let case = Case::new();
-    let out = case.qunjia()
-        .args(["grant", "--phone", "13800000000", "--role", "admin", "--scope", "region:1"])
+    let out = case
+        .qunjia()
+        .args([
+            "grant",
+            "--phone",
+            "13800000000",
+            "--role",
+            "admin",
+            "--scope",
+            "region:1",
+        ])
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let bad = case.qunjia()
-        .args(["grant", "--phone", "12345", "--role", "admin", "--scope", "region:1"])
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = case
+        .qunjia()
+        .args([
+            "grant", "--phone", "12345", "--role", "admin", "--scope", "region:1",
+        ])
         .output()
         .expect("run");
     assert!(!bad.status.success());
-    let bad = case.qunjia()
-        .args(["grant", "--phone", "13800000000", "--role", "admin", "--scope", "org:1"])
+    let bad = case
+        .qunjia()
+        .args([
+            "grant",
+            "--phone",
+            "13800000000",
+            "--role",
+            "admin",
+            "--scope",
+            "org:1",
+        ])
         .output()
         .expect("run");
     assert!(!bad.status.success());
@@ -318,16 +375,26 @@ fn grant_gives_the_first_admin_a_role_they_see_after_login() {
     let mut server = Server::start(case.qunjia());
     let body = login_via_log(&mut server, "13800000000");
     assert_eq!(body["new_user"], false);
-    assert_eq!(body["user"]["roles"], json!([{ "role": "admin", "scope": "region:1" }]));
+    assert_eq!(
+        body["user"]["roles"],
+        json!([{ "role": "admin", "scope": "region:1" }])
+    );
 }
 
 #[test]
 fn demo_fills_a_fresh_database_once_and_prints_the_logins() {
     let case = Case::new();
     let out = case.qunjia().arg("demo").output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("13800000000") && text.contains("13900000001"), "{text}");
+    assert!(
+        text.contains("13800000000") && text.contains("13900000001"),
+        "{text}"
+    );
     let again = case.qunjia().arg("demo").output().expect("run");
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains("already"));
@@ -347,7 +414,8 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_cleanly() {
     // Start a request and hold back the end of its body, so it is in flight.
     let body = json!({ "phone": "13712345678" }).to_string();
     let mut s = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
     write!(
         s,
         "POST /api/v1/auth/otp HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
@@ -381,6 +449,10 @@ fn production_logs_are_json_lines_with_the_request_id() {
     let mut server = Server::start(cmd);
     let line = server.wait_line("request done");
     let v: Value = serde_json::from_str(&line).expect("a JSON log line");
-    assert_eq!(v["span"]["request_id"].as_str().map(str::len), Some(32), "{line}");
+    assert_eq!(
+        v["span"]["request_id"].as_str().map(str::len),
+        Some(32),
+        "{line}"
+    );
     assert!(!line.contains("jwt_secret") && !line.contains(&"p".repeat(40)));
 }
