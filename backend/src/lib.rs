@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod entity;
 pub mod error;
+pub mod extract;
 pub mod idempotency;
 pub mod ops;
 pub mod pagination;

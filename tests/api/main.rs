@@ -2,4 +2,15 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod helpers;
+
+mod auth;
+mod concurrency;
+mod idempotency;
+mod instances;
+mod jwt;
+mod ops;
+mod people;
+mod regions;
+mod roles;
 mod smoke;

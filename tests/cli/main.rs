@@ -117,10 +117,8 @@ impl Server {
     fn wait_healthy(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if let Ok(r) = http::blocking_get(&self.url("/health")) {
-                if r == 200 {
-                    return;
-                }
+            if let Ok(200) = http::blocking_get(&self.url("/health")) {
+                return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 self.drain();
@@ -429,7 +427,7 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_cleanly() {
         .status()
         .expect("kill");
     server.wait_line("graceful");
-    s.write_all(body[5..].as_bytes()).expect("finish body");
+    s.write_all(&body.as_bytes()[5..]).expect("finish body");
     let mut raw = String::new();
     s.read_to_string(&mut raw).expect("response");
     let (status, _) = http::parse(&raw).expect("http");

@@ -13,6 +13,7 @@ use crate::auth::{AuthUser, service::find_or_create_user};
 use crate::db::now_ms;
 use crate::entity::roles;
 use crate::error::{AppError, AppResult, ErrorBody, on_unique};
+use crate::extract::Json;
 use crate::state::AppState;
 
 /// Registers the role routes.
@@ -102,7 +103,7 @@ async fn grant_role(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    body: web::Json<GrantRequest>,
+    body: Json<GrantRequest>,
 ) -> AppResult<HttpResponse> {
     let phone = Phone::parse(&body.phone)?;
     let (role, scope) = parse_grant(&body.role, &body.scope)?;

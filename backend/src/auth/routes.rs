@@ -9,6 +9,7 @@ use crate::auth::jwt::REFRESH_TTL_SECS;
 use crate::auth::phone::Phone;
 use crate::auth::service;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::Json;
 use crate::people;
 use crate::state::AppState;
 
@@ -79,7 +80,7 @@ async fn pair_response(
 async fn request_otp(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<OtpRequest>,
+    body: Json<OtpRequest>,
 ) -> AppResult<HttpResponse> {
     let phone = Phone::parse(&body.phone)?;
     let ip = client_ip(&req, &state.settings.trusted_proxies);
@@ -103,10 +104,7 @@ async fn request_otp(
     )
 )]
 #[post("/auth/login")]
-async fn login(
-    state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
-) -> AppResult<HttpResponse> {
+async fn login(state: web::Data<AppState>, body: Json<LoginRequest>) -> AppResult<HttpResponse> {
     let phone = Phone::parse(&body.phone)?;
     service::verify_code(&state, &phone, body.code.trim()).await?;
     let (user, new_user) = service::find_or_create_user(&state.db, &phone).await?;

@@ -277,30 +277,44 @@ pub async fn rotate(state: &AppState, token: &str) -> AppResult<(users::Model, S
     if row.revoked_at.is_some() || row.expires_at <= now || row.family != family {
         return Err(session_ended());
     }
-    let claimed = refresh_tokens::Entity::update_many()
-        .col_expr(refresh_tokens::Column::UsedAt, now.into())
-        .filter(refresh_tokens::Column::Id.eq(row.id))
-        .filter(refresh_tokens::Column::UsedAt.is_null())
-        .filter(refresh_tokens::Column::RevokedAt.is_null())
-        .exec(db)
+    // Claim and issue in one transaction: a concurrent replay waits for the claimed
+    // row, so the revocation it triggers also reaches the token issued here.
+    let keys = state.keys.clone();
+    let (token_id, user_id, fam) = (row.id, row.user_id, family.clone());
+    let issued = db
+        .transaction::<_, Option<(users::Model, String, String)>, AppError>(|txn| {
+            Box::pin(async move {
+                let claimed = refresh_tokens::Entity::update_many()
+                    .col_expr(refresh_tokens::Column::UsedAt, now.into())
+                    .filter(refresh_tokens::Column::Id.eq(token_id))
+                    .filter(refresh_tokens::Column::UsedAt.is_null())
+                    .filter(refresh_tokens::Column::RevokedAt.is_null())
+                    .exec(txn)
+                    .await?;
+                if claimed.rows_affected == 0 {
+                    return Ok(None);
+                }
+                let user = users::Entity::find_by_id(user_id)
+                    .filter(users::Column::DeletedAt.is_null())
+                    .one(txn)
+                    .await?
+                    .ok_or_else(session_ended)?;
+                let (access, refresh) = issue_pair(txn, &keys, user.id, &fam).await?;
+                Ok(Some((user, access, refresh)))
+            })
+        })
         .await?;
-    if claimed.rows_affected == 0 {
-        tracing::warn!(
-            user_id = row.user_id,
-            "refresh token reused; revoking the login"
-        );
-        revoke_family(db, &family).await?;
-        return Err(session_ended());
+    match issued {
+        Some(pair) => Ok(pair),
+        None => {
+            tracing::warn!(
+                user_id = row.user_id,
+                "refresh token reused; revoking the login"
+            );
+            revoke_family(db, &family).await?;
+            Err(session_ended())
+        }
     }
-    let Some(user) = users::Entity::find_by_id(row.user_id)
-        .filter(users::Column::DeletedAt.is_null())
-        .one(db)
-        .await?
-    else {
-        return Err(session_ended());
-    };
-    let (access, refresh) = issue_pair(db, &state.keys, user.id, &family).await?;
-    Ok((user, access, refresh))
 }
 
 /// Ends the login the refresh token belongs to (idempotent for a valid token).

@@ -4,6 +4,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::AuthUser;
 use crate::error::{AppResult, ErrorBody};
+use crate::extract::Json;
 use crate::people::dto::{Deleted, PatchMe, User};
 use crate::people::service;
 use crate::state::AppState;
@@ -45,7 +46,7 @@ async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<web::Json
 async fn patch_me(
     state: web::Data<AppState>,
     me: AuthUser,
-    body: web::Json<PatchMe>,
+    body: Json<PatchMe>,
 ) -> AppResult<web::Json<User>> {
     let updated = service::patch_me(&state.db, &me.user, body.into_inner()).await?;
     Ok(web::Json(

@@ -11,6 +11,7 @@ use crate::auth::client_ip::client_ip;
 use crate::auth::scope::admin_covers_region;
 use crate::entity::regions;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::Json;
 use crate::pagination::{Page, PageQuery};
 use crate::regions::service::{self, NewRegion};
 use crate::state::AppState;
@@ -143,7 +144,7 @@ async fn create_region(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    body: web::Json<CreateRegion>,
+    body: Json<CreateRegion>,
 ) -> AppResult<HttpResponse> {
     let new = NewRegion::parse(&body.code, &body.name, &body.kind, body.level.as_deref())?;
     let parent = regions::Entity::find_by_id(body.parent_id)

@@ -1,0 +1,508 @@
+//! API.md "Operations" and "Conventions": health, metrics, the headers every
+//! response carries, error bodies for unknown routes, the OpenAPI document,
+//! the PWA shell, and no internals in any body.
+use std::collections::{BTreeMap, BTreeSet};
+
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::support::{TestApp, error_code, spawn_app};
+
+fn header(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get(name)
+        .map(|v| v.to_str().expect("ascii").to_owned())
+}
+
+async fn send(app: &TestApp, method: &str, path: &str) -> reqwest::Response {
+    app.client
+        .request(method.parse().expect("method"), app.url(path))
+        .send()
+        .await
+        .expect("request")
+}
+
+#[tokio::test]
+async fn health_returns_200_with_status_and_db_ok() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act
+    let (status, body) = status_json(get(&app, "/health").await).await;
+
+    // Assert
+    assert_eq!((status, body), (200, json!({ "status": "ok", "db": "ok" })));
+}
+
+#[tokio::test]
+async fn metrics_returns_request_counts_by_route_pattern_after_requests() {
+    // Arrange
+    let app = spawn_app().await;
+    let wuhu = app.region_id("340200").await;
+    get(&app, "/health").await;
+    get(&app, "/api/v1/regions").await;
+    get(&app, "/api/v1/regions").await;
+    get(&app, &format!("/api/v1/regions/{wuhu}")).await;
+    get(&app, "/api/v1/regions/999999").await;
+
+    // Act
+    let res = get(&app, "/metrics").await;
+
+    // Assert
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(header(&res, "content-type").is_some_and(|c| c.starts_with("text/plain")));
+    let text = res.text().await.expect("body");
+    for line in [
+        "# TYPE qunjia_http_requests_total counter",
+        r#"qunjia_http_requests_total{route="/health",method="GET",status="200"} 1"#,
+        r#"qunjia_http_requests_total{route="/api/v1/regions",method="GET",status="200"} 2"#,
+        r#"qunjia_http_requests_total{route="/api/v1/regions/{id}",method="GET",status="200"} 1"#,
+        r#"qunjia_http_requests_total{route="/api/v1/regions/{id}",method="GET",status="404"} 1"#,
+        "# TYPE qunjia_http_request_duration_seconds histogram",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    assert!(
+        !text.contains(&format!("/api/v1/regions/{wuhu}\"")),
+        "ids never become labels"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_the_security_headers() {
+    // Arrange
+    let app = spawn_app().await;
+    let paths = [
+        ("GET", "/health"),
+        ("GET", "/metrics"),
+        ("GET", "/api/v1/regions"),
+        ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/xyz"),
+        ("POST", "/api/v1/auth/otp"),
+        ("GET", "/"),
+        ("GET", "/join/abc"),
+        ("GET", "/nope.js"),
+        ("GET", "/api/v1/openapi.json"),
+    ];
+    let mut ids = BTreeSet::new();
+
+    for (method, path) in paths {
+        // Act
+        let res = send(&app, method, path).await;
+
+        // Assert
+        let id = header(&res, "x-request-id").unwrap_or_default();
+        assert!(
+            id.len() >= 16 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+            "{path}: request id {id:?}"
+        );
+        ids.insert(id);
+        assert_eq!(
+            header(&res, "x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(
+            header(&res, "referrer-policy").as_deref(),
+            Some("no-referrer"),
+            "{path}"
+        );
+        assert_eq!(
+            header(&res, "content-security-policy").as_deref(),
+            Some(qunjia::ops::middleware::CSP),
+            "{path}"
+        );
+    }
+    assert_eq!(ids.len(), paths.len(), "a new id per request");
+}
+
+#[tokio::test]
+async fn request_id_is_echoed_when_valid_and_replaced_when_not() {
+    // Arrange
+    let app = spawn_app().await;
+    let with_id = |id: String| {
+        app.client
+            .get(app.url("/api/v1/regions"))
+            .header("X-Request-Id", id)
+            .send()
+    };
+
+    // Act
+    let valid = with_id("trace-42_abc".into()).await.expect("request");
+    let spaced = with_id("bad id".into()).await.expect("request");
+    let long = with_id("a".repeat(65)).await.expect("request");
+
+    // Assert
+    assert_eq!(
+        header(&valid, "x-request-id").as_deref(),
+        Some("trace-42_abc")
+    );
+    for res in [spaced, long] {
+        let id = header(&res, "x-request-id").expect("id");
+        assert!(id != "bad id" && id.len() <= 64 && !id.is_empty(), "{id}");
+    }
+}
+
+#[tokio::test]
+async fn api_responses_return_cache_control_no_store_and_the_shell_does_not() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act
+    let api = [
+        get(&app, "/api/v1/regions").await,
+        get(&app, "/api/v1/me").await,
+        get(&app, "/api/v1/xyz").await,
+        app.post_json(OTP, &json!({ "phone": "13812345678" })).await,
+    ];
+    let shell = get(&app, "/").await;
+
+    // Assert
+    for res in &api {
+        assert_eq!(
+            header(res, "cache-control").as_deref(),
+            Some("no-store"),
+            "{}",
+            res.url()
+        );
+    }
+    assert_ne!(header(&shell, "cache-control").as_deref(), Some("no-store"));
+}
+
+#[tokio::test]
+async fn unknown_api_path_returns_404_with_the_json_error_body() {
+    // Arrange
+    let app = spawn_app().await;
+
+    for path in [
+        "/api/v1/xyz",
+        "/api/v1/",
+        "/api/v2/me",
+        "/api/v1/me/xyz",
+        "/api",
+    ] {
+        // Act
+        let res = get(&app, path).await;
+
+        // Assert
+        assert!(
+            header(&res, "content-type").is_some_and(|c| c.starts_with("application/json")),
+            "{path}"
+        );
+        let (status, body) = status_json(res).await;
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(body["error"]["code"], "not_found", "{path}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_method_on_an_api_path_returns_4xx_with_the_json_error_body() {
+    // Arrange
+    let app = spawn_app().await;
+    let cases = [
+        ("PUT", "/api/v1/me"),
+        ("GET", "/api/v1/auth/otp"),
+        ("DELETE", "/api/v1/regions"),
+        ("PATCH", "/api/v1/roles"),
+        ("POST", "/api/v1/regions/1"),
+        ("POST", "/api/v1/openapi.json"),
+    ];
+
+    for (method, path) in cases {
+        // Act
+        let res = send(&app, method, path).await;
+
+        // Assert
+        assert!(
+            header(&res, "content-type").is_some_and(|c| c.starts_with("application/json")),
+            "{method} {path}"
+        );
+        let (status, body) = status_json(res).await;
+        assert!((400..500).contains(&status), "{method} {path}: {status}");
+        assert!(
+            body["error"]["code"]
+                .as_str()
+                .is_some_and(|c| !c.is_empty()),
+            "{method} {path}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn openapi_lists_exactly_the_routes_that_are_served() {
+    // Arrange
+    let app = spawn_app().await;
+    let expected: BTreeMap<&str, Vec<&str>> = [
+        ("/api/v1/auth/otp", vec!["post"]),
+        ("/api/v1/auth/login", vec!["post"]),
+        ("/api/v1/auth/refresh", vec!["post"]),
+        ("/api/v1/auth/logout", vec!["post"]),
+        ("/api/v1/me", vec!["delete", "get", "patch"]),
+        ("/api/v1/me/export", vec!["get"]),
+        ("/api/v1/roles", vec!["post"]),
+        ("/api/v1/roles/{id}", vec!["delete"]),
+        ("/api/v1/regions", vec!["get", "post"]),
+        ("/api/v1/regions/{id}", vec!["get"]),
+        ("/api/v1/units/lookup", vec!["get"]),
+        ("/health", vec!["get"]),
+        ("/metrics", vec!["get"]),
+        ("/api/v1/openapi.json", vec!["get"]),
+    ]
+    .into_iter()
+    .collect();
+
+    // Act
+    let res = get(&app, "/api/v1/openapi.json").await;
+
+    // Assert
+    assert!(header(&res, "content-type").is_some_and(|c| c.starts_with("application/json")));
+    let doc: Value = res.json().await.expect("json");
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    let listed: BTreeMap<&str, Vec<&str>> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .map(|(path, item)| {
+            let mut methods: Vec<&str> = item
+                .as_object()
+                .expect("path item")
+                .keys()
+                .map(String::as_str)
+                .filter(|k| ["get", "post", "put", "patch", "delete"].contains(k))
+                .collect();
+            methods.sort();
+            (path.as_str(), methods)
+        })
+        .collect();
+    assert_eq!(listed, expected);
+    // Each listed operation is answered by a handler, not by the 404/405 fallback.
+    let province = app.region_id("340000").await.to_string();
+    for (path, methods) in &listed {
+        let path = path.replace("{id}", &province);
+        for method in methods {
+            let res = send(&app, &method.to_uppercase(), &path).await;
+            let status = res.status().as_u16();
+            assert!(
+                status != 404 && status != 405,
+                "{method} {path} is listed but answered {status}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn root_returns_the_pwa_index_with_the_csp() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act
+    let res = get(&app, "/").await;
+
+    // Assert
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(header(&res, "content-type").is_some_and(|c| c.starts_with("text/html")));
+    assert_eq!(
+        header(&res, "content-security-policy").as_deref(),
+        Some(qunjia::ops::middleware::CSP)
+    );
+    let html = res.text().await.expect("body");
+    assert_eq!(html, include_str!("../../pwa/index.html"));
+}
+
+#[tokio::test]
+async fn client_route_returns_the_pwa_index() {
+    // Arrange
+    let app = spawn_app().await;
+
+    for path in ["/join/abc", "/c/some-token", "/me"] {
+        // Act
+        let res = get(&app, path).await;
+
+        // Assert
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        assert!(header(&res, "content-type").is_some_and(|c| c.starts_with("text/html")));
+        let html = res.text().await.expect("body");
+        assert_eq!(html, include_str!("../../pwa/index.html"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn service_worker_returns_the_script_with_the_shell_version_filled_in() {
+    // Arrange
+    let app = spawn_app().await;
+    let source = include_str!("../../pwa/sw.js");
+    assert!(
+        source.contains("__SHELL_VERSION__"),
+        "the source has the placeholder"
+    );
+
+    // Act
+    let res = get(&app, "/sw.js").await;
+
+    // Assert
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(header(&res, "content-type").is_some_and(|c| c.starts_with("text/javascript")));
+    let js = res.text().await.expect("body");
+    assert!(!js.contains("__SHELL_VERSION__"));
+    let version = qunjia::pwa::shell_version();
+    assert_eq!(js, source.replace("__SHELL_VERSION__", version));
+    assert_eq!(version.len(), 16);
+}
+
+#[tokio::test]
+async fn manifest_returns_json_named_qunjia_in_simplified_chinese() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act
+    let res = get(&app, "/manifest.webmanifest").await;
+
+    // Assert
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(header(&res, "content-type").is_some_and(|c| c.contains("json")));
+    let manifest: Value = serde_json::from_str(&res.text().await.expect("body")).expect("json");
+    assert_eq!(manifest["name"], "群家");
+    assert_eq!(manifest["lang"], "zh-CN");
+}
+
+#[tokio::test]
+async fn missing_static_file_returns_404() {
+    // Arrange
+    let app = spawn_app().await;
+
+    for path in ["/nope.js", "/icons/none.png", "/views/missing.js"] {
+        // Act
+        let res = get(&app, path).await;
+
+        // Assert
+        assert_eq!(res.status().as_u16(), 404, "{path}");
+        let body = res.text().await.expect("body");
+        assert!(!body.contains("<html"), "{path} is not the shell");
+    }
+}
+
+#[tokio::test]
+async fn no_response_leaks_internals_when_clients_send_nonsense() {
+    // Arrange
+    let app = spawn_app().await;
+    let s = app.login("13812345678").await;
+    let j = "application/json";
+    let mut responses: Vec<(String, reqwest::Response)> = Vec::new();
+    let raw_posts = [
+        (OTP, j, "{\"phone\":".to_owned()),
+        (OTP, j, "{\"phone\":\"\\ud800\"}".to_owned()),
+        (OTP, j, format!("{{\"phone\":\"{}\"}}", "9".repeat(5000))),
+        (OTP, "text/plain", "phone".to_owned()),
+        (
+            LOGIN,
+            j,
+            "{\"phone\":\"13812345678\",\"code\":null}".to_owned(),
+        ),
+        (
+            LOGIN,
+            j,
+            "{\"phone\":\"13812345678\",\"code\":\"' OR 1=1 --\"}".to_owned(),
+        ),
+        (REFRESH, j, "{\"refresh_token\":5}".to_owned()),
+        (
+            REFRESH,
+            j,
+            format!("{{\"refresh_token\":\"{}\"}}", "a".repeat(5000)),
+        ),
+        (LOGOUT, j, "[[[[".to_owned()),
+        ("/api/v1/regions", j, "{}".to_owned()),
+    ];
+    for (path, ct, body) in raw_posts {
+        responses.push((format!("POST {path}"), post_raw(&app, path, ct, body).await));
+    }
+    let gets = [
+        "/api/v1/regions?parent_id=1;DROP TABLE regions",
+        "/api/v1/regions?limit=99999999999999999999999",
+        "/api/v1/regions?cursor=%00",
+        "/api/v1/regions/99999999999999999999999",
+        "/api/v1/regions/%2e%2e%2f",
+        "/api/v1/units/lookup?q=%25%25",
+        "/api/v1/units/lookup",
+        "/../../etc/passwd",
+        "/%2e%2e/Cargo.toml",
+    ];
+    for path in gets {
+        let res = app
+            .client
+            .get(app.url(path))
+            .bearer_auth(&s.access)
+            .send()
+            .await
+            .expect("request");
+        responses.push((format!("GET {path}"), res));
+    }
+    let patches = [
+        json!({ "birth_date": "99999-01-01" }),
+        json!({ "unit_id": i64::MAX }),
+        json!({ "name": "\u{0000}" }),
+    ];
+    for body in patches {
+        let res = patch_auth(&app, "/api/v1/me", &s.access, &body).await;
+        responses.push((format!("PATCH /me {body}"), res));
+    }
+    let res = app
+        .post_auth(
+            "/api/v1/regions",
+            &s.access,
+            &json!({ "code": "340104", "name": "x", "kind": "county", "parent_id": i64::MAX }),
+        )
+        .await;
+    responses.push(("POST /regions huge parent".into(), res));
+
+    for (what, res) in responses {
+        // Act
+        let status = res.status().as_u16();
+        let body = res.text().await.expect("body");
+
+        // Assert
+        assert!(status < 500, "{what}: {status} {body}");
+        for needle in [
+            "sqlx", "SQLSTATE", "panicked", "/work", "sqlite", "postgres", "serde",
+        ] {
+            assert!(
+                !body.to_lowercase().contains(&needle.to_lowercase()),
+                "{what}: {needle:?} in {body}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn api_error_bodies_have_code_and_message_when_framework_rejects_the_request() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act
+    let too_big = post_raw(
+        &app,
+        REFRESH,
+        "application/json",
+        format!("{{\"refresh_token\":\"{}\"}}", "a".repeat(70 * 1024)),
+    )
+    .await;
+
+    // Assert
+    assert_eq!(
+        header(&too_big, CONTENT_TYPE.as_str()).as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(
+        header(&too_big, CACHE_CONTROL.as_str()).as_deref(),
+        Some("no-store")
+    );
+    assert_eq!(error_code(too_big).await, (413, "payload_too_large".into()));
+}
