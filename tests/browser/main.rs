@@ -1,1 +1,451 @@
+//! The PWA in a real headless Chromium, driven through chromedriver (fantoccini).
+//!
+//! Each test starts its own chromedriver on a free port and a Chromium with a
+//! fresh profile at phone size (360×640). Without `/usr/bin/chromedriver` the
+//! tests fail (CI installs it); `QUNJIA_SKIP_BROWSER=1` skips them instead.
+#[path = "../support/mod.rs"]
+mod support;
 
+use std::future::Future;
+use std::net::TcpListener;
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use futures_util::FutureExt;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use support::spawn_app;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// Longest wait for anything the page should do by itself.
+const TIMEOUT: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(50);
+
+// ---------------------------------------------------------------- harness
+
+/// Whether to skip: only on request. A missing chromedriver is a failure.
+fn skip(test: &str) -> bool {
+    if std::env::var("QUNJIA_SKIP_BROWSER").is_ok_and(|v| v == "1") {
+        eprintln!("{test}: skipped (QUNJIA_SKIP_BROWSER=1)");
+        return true;
+    }
+    assert!(
+        Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(),
+        "browser tests need {CHROMEDRIVER} and {CHROMIUM} \
+         (Debian: apt-get install chromium chromium-driver); \
+         set QUNJIA_SKIP_BROWSER=1 to skip them"
+    );
+    false
+}
+
+/// A chromedriver child in its own process group; dropping it ends the group
+/// (chromedriver and the Chromium it started), also when a test panics.
+struct Driver {
+    child: Child,
+    url: String,
+    /// Chromium's profile, removed after the browser is gone.
+    _profile: tempfile::TempDir,
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        use std::os::unix::process::CommandExt;
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}"));
+        let url = format!("http://127.0.0.1:{port}");
+        let profile = tempfile::tempdir().expect("profile dir");
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("chromedriver status") {
+                panic!("chromedriver exited at start: {status}");
+            }
+            let ready = match http.get(format!("{url}/status")).send().await {
+                Ok(r) => r
+                    .json::<Value>()
+                    .await
+                    .is_ok_and(|v| v["value"]["ready"] == json!(true)),
+                Err(_) => false,
+            };
+            if ready {
+                break;
+            }
+            if started.elapsed() > TIMEOUT {
+                let _ = child.kill();
+                panic!("chromedriver did not answer /status within {TIMEOUT:?}");
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        Driver {
+            child,
+            url,
+            _profile: profile,
+        }
+    }
+
+    /// A browser session at phone size with a fresh profile.
+    async fn session(&self) -> Client {
+        // reqwest and fantoccini's hyper-rustls together enable two rustls crypto
+        // providers, so rustls will not pick one by itself.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let profile = self._profile.path().display().to_string();
+        let caps = json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=360,640",
+                    format!("--user-data-dir={profile}"),
+                ],
+                // Chromium will not make a window narrower than 500 px, so the
+                // phone's 360×640 viewport is emulated (with touch and the meta viewport).
+                "mobileEmulation": {
+                    "deviceMetrics": { "width": 360, "height": 640, "pixelRatio": 2, "touch": true },
+                },
+            }
+        });
+        let Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        ClientBuilder::rustls()
+            .expect("rustls connector")
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("new chromium session")
+    }
+
+    /// Signals the whole process group (negative pid = group id).
+    fn signal_group(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .args([sig, "--", &format!("-{}", self.child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.signal_group("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(POLL);
+        }
+        // Whatever is left of the group (a Chromium helper that ignored TERM).
+        self.signal_group("-KILL");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a scenario with a browser, then closes the session whether it passed or
+/// panicked, and re-raises the panic.
+async fn with_browser<F, Fut>(scenario: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let driver = Driver::start().await;
+    let client = driver.session().await;
+    let outcome = AssertUnwindSafe(scenario(client.clone()))
+        .catch_unwind()
+        .await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
+    drop(driver);
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+// ---------------------------------------------------------------- page helpers
+
+/// Polls `check` until it yields a value, or panics naming `what`.
+async fn poll<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Runs a script (`return …;`) in the page.
+async fn js(c: &Client, script: &str) -> Value {
+    c.execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("script failed: {script}: {e}"))
+}
+
+/// Waits until a JS expression is truthy (errors, e.g. during a navigation, count as no).
+async fn wait_js(c: &Client, expr: &str) {
+    let script = &format!("return Boolean({expr});");
+    poll(expr, TIMEOUT, || async move {
+        matches!(c.execute(script, vec![]).await, Ok(Value::Bool(true))).then_some(())
+    })
+    .await
+}
+
+/// Waits until an element is in the page and displayed, and returns it.
+async fn wait_for(c: &Client, selector: &str) -> fantoccini::elements::Element {
+    poll(selector, TIMEOUT, || async move {
+        let el = c.find(Locator::Css(selector)).await.ok()?;
+        el.is_displayed().await.ok()?.then_some(el)
+    })
+    .await
+}
+
+async fn text_of(c: &Client, selector: &str) -> String {
+    let v = js(
+        c,
+        &format!(
+            "const e = document.querySelector({selector:?}); return e ? e.textContent : null;"
+        ),
+    )
+    .await;
+    v.as_str().unwrap_or_default().trim().to_owned()
+}
+
+async fn wait_text(c: &Client, selector: &str, want: &str) {
+    let expr = format!(
+        "document.querySelector({selector:?}) && document.querySelector({selector:?}).textContent.trim() === {want:?}"
+    );
+    wait_js(c, &expr).await;
+}
+
+async fn type_into(c: &Client, selector: &str, text: &str) {
+    let el = wait_for(c, selector).await;
+    el.clear().await.expect("clear");
+    el.send_keys(text).await.expect("type");
+    let value = el.prop("value").await.expect("value").unwrap_or_default();
+    assert_eq!(value, text, "{selector} holds what was typed");
+}
+
+async fn click(c: &Client, selector: &str) {
+    wait_for(c, selector)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {selector}: {e}"));
+}
+
+/// Fails on Chromium's own error page (chrome-error://…) instead of our shell.
+async fn assert_shell(c: &Client) {
+    let url = c.current_url().await.expect("url");
+    assert_ne!(url.scheme(), "chrome-error", "browser error page at {url}");
+    wait_js(
+        c,
+        "document.querySelector('header.top h1') && document.getElementById('app')",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------- tests
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_logs_in_edits_profile_and_sees_shell_offline() {
+    if skip("worker_logs_in_edits_profile_and_sees_shell_offline") {
+        return;
+    }
+    let app = spawn_app().await;
+    let phone = "13912345678";
+    with_browser(|c| async move {
+        c.goto(&app.url("/")).await.expect("open app");
+        assert_shell(&c).await;
+
+        // Step 1: the phone number.
+        type_into(&c, "#phone", "139 1234 5678").await;
+        click(&c, "#send-code").await;
+        wait_for(&c, "#code").await;
+
+        // Step 2: the code screen counts down before a resend is allowed.
+        let resend = wait_for(&c, "#resend").await;
+        assert!(
+            !resend.is_enabled().await.expect("enabled"),
+            "#resend is disabled while counting down"
+        );
+        wait_js(&c, r"/\d+/.test(document.getElementById('countdown').textContent)").await;
+        assert!(wait_for(&c, "#countdown").await.is_displayed().await.expect("shown"));
+        assert!(text_of(&c, "#sent-to").await.contains("139****5678"));
+
+        let gateway = &app.gateway;
+        let code = poll("the SMS code at the gateway", TIMEOUT, || async move {
+            gateway.last_code(phone)
+        })
+        .await;
+        type_into(&c, "#code", &code).await;
+        click(&c, "#login").await;
+
+        // Home: fill in the profile as a female delivery rider on 美团.
+        wait_for(&c, "#profile-name").await;
+        type_into(&c, "#profile-name", "王小红").await;
+        wait_for(&c, "#profile-gender")
+            .await
+            .select_by_value("female")
+            .await
+            .expect("choose gender");
+        // Typing into a date input depends on the browser's locale: set it as the page would see it.
+        let birth = js(
+            &c,
+            "const b = document.getElementById('profile-birth'); b.value = '1995-03-08';
+             b.dispatchEvent(new Event('input', {bubbles: true}));
+             b.dispatchEvent(new Event('change', {bubbles: true})); return b.value;",
+        )
+        .await;
+        assert_eq!(birth, json!("1995-03-08"), "the date input took the value");
+        click(&c, "#work-platform").await;
+        type_into(&c, "#profile-platform", "美团").await;
+        click(&c, "#save-profile").await;
+        wait_js(&c, "document.getElementById('saved').textContent.trim() !== ''").await;
+        assert_eq!(
+            text_of(&c, "#error").await,
+            "",
+            "no error shown after saving"
+        );
+
+        // Stored: read the row back from the database.
+        let row = qunjia::entity::users::Entity::find()
+            .filter(qunjia::entity::users::Column::Phone.eq(phone))
+            .one(&app.state.db)
+            .await
+            .expect("query users")
+            .expect("the user exists");
+        assert_eq!(row.name.as_deref(), Some("王小红"));
+        assert_eq!(row.gender.as_deref(), Some("female"));
+        assert_eq!(row.birth_date.map(|d| d.to_string()).as_deref(), Some("1995-03-08"));
+        assert_eq!(row.platform.as_deref(), Some("美团"));
+
+        // No horizontal scrolling at 360 px.
+        let widths = js(
+            &c,
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+        )
+        .await;
+        let scroll = widths[0].as_u64().expect("scrollWidth");
+        assert_eq!(widths[1], json!(360), "the viewport is phone-sized");
+        assert!(
+            scroll <= 360,
+            "home screen scrolls sideways: scrollWidth {scroll} (innerWidth {})",
+            widths[1]
+        );
+
+        // Reload: the HttpOnly refresh cookie brings the session back.
+        c.refresh().await.expect("reload");
+        assert_shell(&c).await;
+        wait_js(
+            &c,
+            "document.getElementById('profile-name') && document.getElementById('profile-name').value === '王小红'",
+        )
+        .await;
+        wait_js(
+            &c,
+            "document.getElementById('greeting').textContent.includes('王小红')",
+        )
+        .await;
+        let platform = wait_for(&c, "#profile-platform")
+            .await
+            .prop("value")
+            .await
+            .expect("value");
+        assert_eq!(platform.as_deref(), Some("美团"));
+
+        // The service worker has precached the shell and controls this page.
+        let ready = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 navigator.serviceWorker.ready.then(() => done(true), () => done(false));",
+                vec![],
+            )
+            .await
+            .expect("serviceWorker.ready");
+        assert_eq!(ready, json!(true), "service worker ready");
+        wait_js(&c, "navigator.serviceWorker.controller !== null").await;
+
+        // Offline: the server is gone, the shell still opens.
+        app.stop().await;
+        c.refresh().await.expect("reload offline");
+        assert_shell(&c).await;
+        wait_js(
+            &c,
+            "!document.getElementById('offline-banner').hidden || document.getElementById('retry')",
+        )
+        .await;
+        wait_for(&c, "#retry").await;
+        assert!(
+            wait_for(&c, "#offline-banner")
+                .await
+                .is_displayed()
+                .await
+                .expect("banner"),
+            "offline banner shown"
+        );
+        let scroll = js(&c, "return document.documentElement.scrollWidth;").await;
+        assert!(scroll.as_u64().expect("scrollWidth") <= 360, "offline screen fits 360 px");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn language_toggle_switches_to_english_and_persists() {
+    if skip("language_toggle_switches_to_english_and_persists") {
+        return;
+    }
+    let app = spawn_app().await;
+    with_browser(|c| async move {
+        c.goto(&app.url("/")).await.expect("open app");
+        assert_shell(&c).await;
+        wait_for(&c, "#send-code").await;
+        wait_text(&c, "#send-code", "获取验证码").await;
+        assert_eq!(
+            js(&c, "return document.documentElement.lang;").await,
+            "zh-CN"
+        );
+
+        click(&c, "#lang-toggle").await;
+        wait_text(&c, "#send-code", "Get code").await;
+        assert_eq!(js(&c, "return document.documentElement.lang;").await, "en");
+        assert_eq!(text_of(&c, "#lang-toggle").await, "中文");
+
+        c.refresh().await.expect("reload");
+        assert_shell(&c).await;
+        wait_for(&c, "#send-code").await;
+        wait_text(&c, "#send-code", "Get code").await;
+        assert_eq!(js(&c, "return document.documentElement.lang;").await, "en");
+
+        // And back.
+        click(&c, "#lang-toggle").await;
+        wait_text(&c, "#send-code", "获取验证码").await;
+    })
+    .await;
+}
