@@ -146,6 +146,45 @@ async fn refresh_returns_200_exactly_once_when_one_token_is_presented_10_times_a
 }
 
 #[tokio::test]
+async fn logout_leaves_no_token_alive_when_it_races_a_refresh_of_the_same_login() {
+    let app = spawn_app().await;
+    for round in 0..10 {
+        // Arrange
+        let s = app.login(&phone(round)).await;
+
+        // Act: refresh and logout with the same token at the same moment.
+        let (refreshed, logged_out) = tokio::join!(
+            async { status_json(refresh(&app, &s.refresh).await).await },
+            async {
+                app.post_json(LOGOUT, &json!({ "refresh_token": s.refresh }))
+                    .await
+                    .status()
+                    .as_u16()
+            }
+        );
+
+        // Assert: whatever order they ran in, the login is over.
+        assert_eq!(logged_out, 204, "round {round}");
+        if refreshed.0 == 200 {
+            let newest = refreshed.1["refresh_token"].as_str().expect("refresh");
+            let res = refresh(&app, newest).await;
+            assert_eq!(
+                error_code(res).await,
+                (401, "unauthorized".into()),
+                "round {round}"
+            );
+        }
+        let alive = refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::UserId.eq(s.user_id))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .all(&app.state.db)
+            .await
+            .expect("tokens");
+        assert_eq!(alive, vec![], "round {round}");
+    }
+}
+
+#[tokio::test]
 async fn otp_returns_202_exactly_once_when_one_phone_asks_20_times_at_once() {
     // Arrange
     let app = spawn_app().await;

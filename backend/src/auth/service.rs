@@ -249,13 +249,23 @@ fn session_ended() -> AppError {
 }
 
 /// Revokes every token of a login.
+///
+/// A rotation in flight holds the lock of the token it spends, and the token it
+/// issues is invisible to an UPDATE whose snapshot predates it. So the update
+/// repeats until it finds nothing left: each pass waits for the rotations the
+/// previous one met, then sees what they issued.
 pub async fn revoke_family<C: ConnectionTrait>(db: &C, family: &str) -> AppResult<()> {
-    refresh_tokens::Entity::update_many()
-        .col_expr(refresh_tokens::Column::RevokedAt, now_ms().into())
-        .filter(refresh_tokens::Column::Family.eq(family))
-        .filter(refresh_tokens::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
+    for _ in 0..5 {
+        let res = refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::RevokedAt, now_ms().into())
+            .filter(refresh_tokens::Column::Family.eq(family))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(db)
+            .await?;
+        if res.rows_affected == 0 {
+            break;
+        }
+    }
     Ok(())
 }
 
