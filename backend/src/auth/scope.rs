@@ -3,7 +3,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::entity::{regions, roles};
+use crate::entity::{orgs, regions, roles};
 use crate::error::{AppError, AppResult};
 
 /// The four roles of API.md.
@@ -111,13 +111,17 @@ pub fn path_within(path: &str, mut region_ids: impl Iterator<Item = i64>) -> boo
 }
 
 /// The region a scope belongs to, for deciding which admins cover it.
-/// Orgs, centres and party organizations arrive with later capabilities.
+/// Centres and party organizations arrive with later capabilities.
 pub async fn scope_region(
     db: &DatabaseConnection,
     scope: Scope,
 ) -> AppResult<Option<regions::Model>> {
     match scope.kind {
         "region" => Ok(regions::Entity::find_by_id(scope.id).one(db).await?),
+        "org" => match orgs::Entity::find_by_id(scope.id).one(db).await? {
+            Some(org) => Ok(regions::Entity::find_by_id(org.region_id).one(db).await?),
+            None => Ok(None),
+        },
         _ => Err(AppError::rule("invalid_scope", "暂不支持该范围")),
     }
 }

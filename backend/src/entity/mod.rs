@@ -1,6 +1,10 @@
 //! sea-orm entities, one module per table (generated style: no behaviour here).
 pub mod audit_log;
 pub mod idempotency_keys;
+pub mod leaders;
+pub mod memberships;
+pub mod org_units;
+pub mod orgs;
 pub mod otp_codes;
 pub mod refresh_tokens;
 pub mod regions;
