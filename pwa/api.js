@@ -30,8 +30,10 @@ function reportNetwork(ok) {
   events.dispatchEvent(new CustomEvent('network', { detail: { ok } }));
 }
 
-async function send(method, path, body) {
-  const headers = { Accept: 'application/json' };
+// opts: {headers, blob: true} — blob answers (downloads, QR images) come back as
+// {blob, filename} instead of parsed JSON.
+async function send(method, path, body, opts = {}) {
+  const headers = { Accept: 'application/json', ...opts.headers };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const ctl = new AbortController();
@@ -47,6 +49,11 @@ async function send(method, path, body) {
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: ctl.signal,
     });
+    if (opts.blob && res.ok) {
+      const blob = await res.blob();
+      reportNetwork(true);
+      return { status: res.status, ok: true, data: { blob, filename: filenameOf(res.headers.get('Content-Disposition')) } };
+    }
     text = await res.text();
   } catch {
     reportNetwork(false);
@@ -62,6 +69,20 @@ async function send(method, path, body) {
     // A proxy's HTML error page: keep the status, drop the body.
   }
   return { status: res.status, ok: res.ok, data, retryAfter: parseRetryAfter(res.headers.get('Retry-After')) };
+}
+
+function filenameOf(cd) {
+  if (!cd) return null;
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(cd);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1]);
+    } catch {
+      // fall through to the plain name
+    }
+  }
+  const plain = /filename="?([^";]+)"?/i.exec(cd);
+  return plain ? plain[1] : null;
 }
 
 function failure(r) {
@@ -105,19 +126,94 @@ function loggedOut() {
   return { status: 401, code: 'unauthorized', message: '', retryAfter: null };
 }
 
-async function call(method, path, body, auth = true) {
-  let r = await send(method, path, body);
+// A 401 gets one refresh and one retry; `attempt` sends the request.
+async function withAuth(attempt, auth) {
+  let r = await attempt();
   if (r.status === 401 && auth) {
     try {
       await refresh();
     } catch (err) {
       throw refusesSession(err) ? loggedOut() : err;
     }
-    r = await send(method, path, body);
+    r = await attempt();
     if (r.status === 401) throw loggedOut();
   }
   if (!r.ok) throw failure(r);
   return r.data;
+}
+
+function call(method, path, body, auth = true, opts = {}) {
+  return withAuth(() => send(method, path, body, opts), auth);
+}
+
+/** Whether a session (access token) is held. */
+export function signedIn() {
+  return token !== null;
+}
+
+export function get(path, auth = true) {
+  return call('GET', `/api/v1${path}`, undefined, auth);
+}
+
+export function post(path, body = {}, headers = undefined) {
+  return call('POST', `/api/v1${path}`, body, true, { headers });
+}
+
+export function del(path) {
+  return call('DELETE', `/api/v1${path}`);
+}
+
+/** A file (CSV, XLSX, SVG…) as {blob, filename}. */
+export function getBlob(path) {
+  return call('GET', `/api/v1${path}`, undefined, true, { blob: true });
+}
+
+/** Random id for an Idempotency-Key: one per user action, reused by its retries. */
+export function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+// XMLHttpRequest, not fetch: only it reports upload progress, which matters
+// for a spreadsheet going up over a weak mobile signal.
+function xhrSend(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open('POST', path);
+    x.setRequestHeader('Accept', 'application/json');
+    if (token) x.setRequestHeader('Authorization', `Bearer ${token}`);
+    x.timeout = 120000;
+    if (onProgress) x.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    x.onload = () => {
+      reportNetwork(true);
+      let data = null;
+      try {
+        data = x.responseText ? JSON.parse(x.responseText) : null;
+      } catch {
+        // not JSON: keep the status
+      }
+      resolve({ status: x.status, ok: x.status >= 200 && x.status < 300, data, retryAfter: parseRetryAfter(x.getResponseHeader('Retry-After')) });
+    };
+    x.onerror = () => { reportNetwork(false); reject(networkError()); };
+    x.ontimeout = x.onerror;
+    x.send(form);
+  });
+}
+
+/** Multipart upload; failures keep the body's extra fields (e.g. `rows`). */
+export async function upload(path, form, onProgress) {
+  let bad = null;
+  try {
+    return await withAuth(async () => {
+      const r = await xhrSend(`/api/v1${path}`, form, onProgress);
+      if (!r.ok && r.status !== 401) bad = r;
+      return r;
+    }, true);
+  } catch (err) {
+    if (bad && bad.data && bad.data.error) err.rows = bad.data.error.rows || [];
+    throw err;
+  }
 }
 
 /** POST /auth/otp → {expires_in, resend_after}. */

@@ -1,13 +1,14 @@
-// Entry point: service worker, session restore, a two-route router, header controls.
+// Entry point: service worker, session restore, the router, header controls.
 import * as api from './api.js';
 import { t, getLang, setLang, translateAll } from './i18n.js';
-import { h, empty, showError } from './views/ui.js';
+import { h, empty, showError, isOfficer, PENDING_JOIN } from './views/ui.js';
 import * as loginView from './views/login.js';
 import * as homeView from './views/home.js';
 
 const root = document.getElementById('app');
 const banner = document.getElementById('offline-banner');
 const langToggle = document.getElementById('lang-toggle');
+const nav = document.getElementById('nav');
 
 let user = null;
 let newUser = false;
@@ -16,36 +17,137 @@ let netFailed = false;
 let booted = false;
 let cleanup = null;
 let view = null;
+let seq = 0;
+// A signed-in page asked for while signed out: shown again after login.
+let returnTo = null;
+
+// access: 'guest' (signed out only), 'public', 'user', 'officer' (admin or org_admin).
+// Views other than login and home load on first use, so a worker's phone
+// never parses the officer screens.
+const ROUTES = [
+  [/^\/login$/, 'guest', () => loginView],
+  [/^\/$/, 'user', () => homeView],
+  [/^\/join\/([A-Za-z0-9_-]{1,32})$/, 'public', () => import('./views/join.js')],
+  [/^\/orgs$/, 'user', () => import('./views/myorgs.js')],
+  [/^\/orgs\/find$/, 'user', () => import('./views/findorgs.js')],
+  [/^\/admin$/, 'officer', () => import('./views/admin.js')],
+  [/^\/admin\/approvals$/, 'officer', () => import('./views/approvals.js')],
+  [/^\/admin\/orgs$/, 'officer', () => import('./views/orgs.js')],
+  [/^\/admin\/orgs\/(\d+)$/, 'officer', () => import('./views/org.js')],
+  [/^\/admin\/orgs\/(\d+)\/poster$/, 'officer', () => import('./views/poster.js')],
+  [/^\/admin\/units$/, 'officer', () => import('./views/units.js')],
+  [/^\/admin\/coverage$/, 'officer', () => import('./views/coverage.js')],
+];
+
+const NAV = [
+  ['/', 'nav.home'],
+  ['/orgs', 'nav.myOrgs'],
+  ['/orgs/find', 'nav.findOrgs'],
+  ['/admin', 'nav.admin'],
+];
 
 function updateBanner() {
   banner.hidden = navigator.onLine !== false && !netFailed;
 }
 
-// The router has two routes and the session decides between them: signed in
-// is always '/', signed out always '/login'; anything else is rewritten.
-function render() {
-  const path = user ? '/' : '/login';
-  if (location.pathname !== path) history.replaceState(null, '', path);
+function match(path) {
+  for (const [re, access, load] of ROUTES) {
+    const m = re.exec(path);
+    if (m) return { access, load, params: m.slice(1) };
+  }
+  return null;
+}
+
+// Where a path may be shown given the session; null means "show it".
+function redirectFor(route, path) {
+  if (!route) return user ? '/' : '/login';
+  if (route.access === 'guest' && user) return '/';
+  if ((route.access === 'user' || route.access === 'officer') && !user) {
+    returnTo = path;
+    return '/login';
+  }
+  if (route.access === 'officer' && !isOfficer(user)) return '/';
+  return null;
+}
+
+function navigate(path, replace = false) {
+  if (replace) history.replaceState(null, '', path);
+  else if (location.pathname !== path) history.pushState(null, '', path);
+  render();
+}
+
+function renderNav(path) {
+  empty(nav);
+  nav.hidden = !user;
+  if (!user) return;
+  for (const [href, key] of NAV) {
+    if (href === '/admin' && !isOfficer(user)) continue;
+    const current = href === path || (href === '/admin' && path.startsWith('/admin'));
+    nav.append(h('a', { href, i18n: key, 'aria-current': current ? 'page' : null }));
+  }
+}
+
+async function render() {
+  const mine = ++seq;
+  let path = location.pathname;
+  let route = match(path);
+  const to = redirectFor(route, path);
+  if (to) {
+    history.replaceState(null, '', to);
+    path = to;
+    route = match(to);
+  }
   if (cleanup) cleanup();
-  view = user ? homeView : loginView;
+  cleanup = null;
+  let mod;
+  try {
+    mod = await route.load();
+  } catch {
+    if (mine === seq) showStartFailure({ code: 'network' }, render);
+    return;
+  }
+  if (mine !== seq) return;
+  view = mod;
+  renderNav(path);
+  document.body.classList.toggle('print-page', Boolean(mod.printPage));
   empty(root);
-  cleanup = view.render(root, {
+  cleanup = mod.render(root, {
     user,
     newUser,
     flash,
+    params: route.params,
+    pendingJoin: readPending(),
+    navigate,
     setUser: (u) => { user = u; },
-    signedIn: (u, isNew) => { user = u; newUser = Boolean(isNew); flash = null; render(); },
-    signedOut: () => { user = null; newUser = false; flash = null; render(); },
+    signedIn: (u, isNew) => {
+      user = u;
+      newUser = Boolean(isNew);
+      flash = null;
+      const pending = readPending();
+      const next = pending ? `/join/${pending}` : returnTo || '/';
+      returnTo = null;
+      navigate(next, true);
+    },
+    signedOut: () => { user = null; newUser = false; flash = null; navigate('/login', true); },
   }) || null;
   flash = null;
   document.title = t(view.titleKey);
+  window.scrollTo(0, 0);
 }
 
-function showStartFailure(err) {
+function readPending() {
+  try {
+    return sessionStorage.getItem(PENDING_JOIN);
+  } catch {
+    return null;
+  }
+}
+
+function showStartFailure(err, again = boot) {
   if (cleanup) cleanup();
   cleanup = null;
   view = null;
-  const retry = h('button', { id: 'retry', type: 'button', class: 'primary', i18n: 'app.retry', onclick: boot });
+  const retry = h('button', { id: 'retry', type: 'button', class: 'primary', i18n: 'app.retry', onclick: again });
   const error = h('p', { id: 'error', class: 'error', role: 'alert' });
   showError(error, err);
   empty(root).append(h('section', { class: 'card' }, h('p', { i18n: 'app.startFailed' }), error, retry));
@@ -78,7 +180,7 @@ api.events.addEventListener('logout', () => {
   if (!user) return;
   user = null;
   flash = { code: 'unauthorized' };
-  render();
+  navigate('/login', true);
 });
 window.addEventListener('online', () => {
   updateBanner();
@@ -86,6 +188,14 @@ window.addEventListener('online', () => {
 });
 window.addEventListener('offline', updateBanner);
 window.addEventListener('popstate', () => { if (booted) render(); });
+// In-app links change the route without reloading the page.
+document.addEventListener('click', (e) => {
+  const a = e.target.closest && e.target.closest('a[href^="/"]');
+  if (!a || a.hasAttribute('download') || a.target || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+  if (!booted) return;
+  e.preventDefault();
+  navigate(a.getAttribute('href'));
+});
 langToggle.addEventListener('click', toggleLanguage);
 
 langToggle.lang = getLang() === 'zh-CN' ? 'en' : 'zh-CN';

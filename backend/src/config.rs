@@ -49,6 +49,8 @@ pub struct Settings {
     pub db_max_connections: u32,
     /// Issuer and audience of our JWTs.
     pub jwt_issuer: String,
+    /// Staff count from which a social organization, association or park enterprise is required (应建).
+    pub required_employees: u32,
 }
 
 /// A setting that stops the server from starting; `Display` is the one line shown.
@@ -146,6 +148,7 @@ impl Settings {
             otp_ip_limit_per_hour: parse_num("QUNJIA_OTP_IP_LIMIT_PER_HOUR", 30)?,
             db_max_connections: parse_num("QUNJIA_DB_MAX_CONNECTIONS", 16)?,
             jwt_issuer: var("QUNJIA_JWT_ISSUER").unwrap_or_else(|| "qunjia".into()),
+            required_employees: parse_num("QUNJIA_REQUIRED_EMPLOYEES", 30)?,
         })
     }
 

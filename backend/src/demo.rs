@@ -188,13 +188,14 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
                 .filter(users::Column::Id.eq(worker_user.id))
                 .exec(txn)
                 .await?;
+            crate::orgs::demo::seed(txn, worker_user.id).await?;
             Ok(())
         })
     })
     .await
     .map_err(|e| anyhow::anyhow!("{}", AppError::from(e)))?;
     println!(
-        "demo data created: 蜀山区, 三里庵街道, 合肥高新技术产业开发区 (national park), 7 units."
+        "demo data created: 蜀山区, 三里庵街道, 合肥高新技术产业开发区 (national park), 7 units, 5 organizations."
     );
     print_logins(settings);
     Ok(())

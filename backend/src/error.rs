@@ -25,6 +25,8 @@ pub enum AppError {
     UnsupportedMediaType,
     /// 422 with a specific rule code.
     Unprocessable(&'static str, String),
+    /// 422 `import_invalid`: the body also lists the bad rows of an uploaded file.
+    ImportInvalid(String, Vec<RowError>),
     /// 429 with a code and the seconds to wait.
     TooMany(&'static str, &'static str, u64),
     /// 503 with a code: a dependency outside our control failed.
@@ -41,6 +43,17 @@ pub type AppResult<T> = Result<T, AppError>;
 pub struct ErrorBody {
     /// The error itself.
     pub error: ErrorDetail,
+}
+
+/// One problem in one cell of an uploaded file (rows as the spreadsheet shows them).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RowError {
+    /// Row number; the header is row 1.
+    pub row: u32,
+    /// Column key, e.g. `uscc`.
+    pub column: String,
+    /// What is wrong (zh-CN).
+    pub reason: String,
 }
 
 /// `code` is stable snake_case for programs; `message` is for people (zh-CN).
@@ -73,6 +86,7 @@ impl AppError {
             | AppError::TooMany(c, _, _)
             | AppError::Unavailable(c, _) => c,
             AppError::NotFound => "not_found",
+            AppError::ImportInvalid(..) => "import_invalid",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::Internal(_) => "internal",
@@ -81,9 +95,10 @@ impl AppError {
 
     fn message(&self) -> String {
         match self {
-            AppError::BadRequest(m) | AppError::Conflict(_, m) | AppError::Unprocessable(_, m) => {
-                m.clone()
-            }
+            AppError::BadRequest(m)
+            | AppError::Conflict(_, m)
+            | AppError::Unprocessable(_, m)
+            | AppError::ImportInvalid(m, _) => m.clone(),
             AppError::Unauthorized(_, m)
             | AppError::Forbidden(_, m)
             | AppError::TooMany(_, m, _)
@@ -112,7 +127,9 @@ impl ResponseError for AppError {
             AppError::Conflict(..) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unprocessable(..) | AppError::ImportInvalid(..) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::TooMany(..) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -124,6 +141,11 @@ impl ResponseError for AppError {
             tracing::error!(cause = %cause, "internal error");
         }
         let mut res = HttpResponse::build(self.status_code());
+        if let AppError::ImportInvalid(message, rows) = self {
+            return res.json(serde_json::json!({
+                "error": { "code": self.code(), "message": message, "rows": rows }
+            }));
+        }
         if let AppError::TooMany(_, _, secs) = self {
             res.insert_header((header::RETRY_AFTER, HeaderValue::from(*secs)));
         }

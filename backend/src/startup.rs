@@ -48,6 +48,8 @@ fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::people::routes::config(cfg);
     crate::regions::routes::config(cfg);
     crate::units::config(cfg);
+    crate::orgs::routes::config(cfg);
+    crate::coverage::routes::config(cfg);
 }
 
 /// The OpenAPI document, generated from the routes.

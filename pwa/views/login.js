@@ -16,6 +16,7 @@ export function render(root, ctx) {
   root.append(
     h('h2', { i18n: 'login.title' }),
     h('p', { class: 'muted', i18n: 'login.intro' }),
+    ctx.pendingJoin ? h('p', { id: 'pending-join', class: 'chosen', i18n: 'login.pendingJoin' }) : null,
     error,
     card,
   );

@@ -1,4 +1,5 @@
 // Small DOM helpers shared by the views.
+import * as api from '../api.js';
 import { setText, setAttrs, clearText, errorKey } from '../i18n.js';
 
 /**
@@ -63,4 +64,82 @@ export function normalizePhone(raw) {
 export function maskPhone(phone) {
   const d = String(phone || '').replace(/\D/g, '').slice(-11);
   return d.length === 11 ? `${d.slice(0, 3)}****${d.slice(7)}` : String(phone || '');
+}
+
+/** sessionStorage key of a join started before login: only the public join code. */
+export const PENDING_JOIN = 'qunjia.pendingJoin';
+
+/** Ids from the user's roles, e.g. scopeIds(user, 'admin', 'region') → [12]. */
+export function scopeIds(user, role, kind) {
+  const out = [];
+  for (const r of (user && user.roles) || []) {
+    const [k, id] = String(r.scope).split(':');
+    if (r.role === role && k === kind && /^\d+$/.test(id)) out.push(Number(id));
+  }
+  return out;
+}
+
+export function isOfficer(user) {
+  return scopeIds(user, 'admin', 'region').length > 0 || scopeIds(user, 'org_admin', 'org').length > 0;
+}
+
+/**
+ * Loading, then draw(data) or an error with a retry button; draw shows the
+ * empty state itself.
+ */
+export async function load(box, fetcher, draw) {
+  empty(box).append(h('p', { class: 'muted', role: 'status', i18n: 'app.loading' }));
+  let data;
+  try {
+    data = await fetcher();
+  } catch (err) {
+    const p = h('p', { class: 'error', role: 'alert' });
+    showError(p, err);
+    empty(box).append(p, h('button', { type: 'button', class: 'retry', i18n: 'app.retry', onclick: () => load(box, fetcher, draw) }));
+    return;
+  }
+  empty(box);
+  draw(data);
+}
+
+/** Saves a fetched file through a temporary object URL and <a download>. */
+export function saveBlob(file, fallbackName) {
+  const url = URL.createObjectURL(file.blob);
+  const a = h('a', { href: url, download: file.filename || fallbackName, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // Revoking at once can cancel the download on some Android browsers.
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+/** A button that downloads an authenticated file; errors go to `msg`. */
+export function downloadButton(id, key, path, name, msg) {
+  const b = h('button', { id, type: 'button', i18n: key });
+  b.addEventListener('click', () => busy(b, async () => {
+    clearText(msg);
+    try {
+      saveBlob(await api.getBlob(typeof path === 'function' ? path() : path), name);
+    } catch (err) {
+      showError(msg, err);
+    }
+  }));
+  return b;
+}
+
+export const ORG_TYPES = ['union', 'league', 'women'];
+export const ORG_FORMS = ['single', 'joint', 'regional', 'industry', 'online'];
+export const UNIT_KINDS = ['enterprise', 'social_org', 'association', 'platform'];
+
+/** i18n key of a value from a closed list, or null for an unknown one. */
+export function enumKey(prefix, list, value) {
+  return list.includes(value) ? `${prefix}.${value}` : null;
+}
+
+/** '?a=1&b=x' from an object, leaving out empty values (the API rejects `q=`). */
+export function qs(params) {
+  const parts = Object.entries(params)
+    .filter(([, v]) => v != null && v !== '')
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
+  return parts.length ? `?${parts.join('&')}` : '';
 }

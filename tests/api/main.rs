@@ -6,11 +6,15 @@ mod helpers;
 
 mod auth;
 mod concurrency;
+mod coverage;
 mod idempotency;
 mod instances;
 mod jwt;
+mod memberships;
 mod ops;
+mod orgs;
 mod people;
 mod regions;
 mod roles;
 mod smoke;
+mod units;

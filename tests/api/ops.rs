@@ -253,6 +253,29 @@ async fn openapi_lists_exactly_the_routes_that_are_served() {
         ("/api/v1/regions", vec!["get", "post"]),
         ("/api/v1/regions/{id}", vec!["get"]),
         ("/api/v1/units/lookup", vec!["get"]),
+        ("/api/v1/units", vec!["get", "post"]),
+        ("/api/v1/units/{id}", vec!["get", "patch"]),
+        ("/api/v1/units/import", vec!["post"]),
+        ("/api/v1/units/import-template.csv", vec!["get"]),
+        ("/api/v1/units/import-template.xlsx", vec!["get"]),
+        ("/api/v1/stats/coverage", vec!["get"]),
+        ("/api/v1/stats/gaps", vec!["get"]),
+        ("/api/v1/stats/gaps.csv", vec!["get"]),
+        ("/api/v1/ledgers/units.csv", vec!["get"]),
+        ("/api/v1/ledgers/units.xlsx", vec!["get"]),
+        ("/api/v1/orgs", vec!["get", "post"]),
+        ("/api/v1/orgs/{id}", vec!["get"]),
+        ("/api/v1/orgs/by-code/{join_code}", vec!["get"]),
+        ("/api/v1/orgs/{id}/join-qr.svg", vec!["get"]),
+        ("/api/v1/orgs/{id}/join", vec!["post"]),
+        ("/api/v1/orgs/{id}/members", vec!["get"]),
+        ("/api/v1/orgs/{id}/leaders", vec!["get", "post"]),
+        ("/api/v1/orgs/{id}/leaders/{leader_id}", vec!["delete"]),
+        ("/api/v1/me/orgs/suggested", vec!["get"]),
+        ("/api/v1/me/memberships", vec!["get"]),
+        ("/api/v1/memberships/{id}", vec!["delete"]),
+        ("/api/v1/memberships/{id}/approve", vec!["post"]),
+        ("/api/v1/memberships/{id}/reject", vec!["post"]),
         ("/health", vec!["get"]),
         ("/metrics", vec!["get"]),
         ("/api/v1/openapi.json", vec!["get"]),
@@ -288,6 +311,10 @@ async fn openapi_lists_exactly_the_routes_that_are_served() {
     let province = app.region_id("340000").await.to_string();
     for (path, methods) in &listed {
         let path = path.replace("{id}", &province);
+        // A public look-up of an unknown join code is a real 404 (tests/api/orgs.rs covers it).
+        if path.contains("{join_code}") {
+            continue;
+        }
         for method in methods {
             let res = send(&app, &method.to_uppercase(), &path).await;
             let status = res.status().as_u16();

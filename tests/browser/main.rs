@@ -449,3 +449,416 @@ async fn language_toggle_switches_to_english_and_persists() {
     })
     .await;
 }
+
+/// A unit in Hefei and an open union covering it with a known join code;
+/// returns the org id.
+async fn seed_open_org(app: &support::TestApp, join_code: &str) -> i64 {
+    use qunjia::entity::{org_units, orgs, units};
+    use sea_orm::{ActiveModelTrait, Set};
+    let now = qunjia::db::now_ms();
+    let region_id = app.region_id("340100").await;
+    let unit = units::ActiveModel {
+        name: Set("合肥星火科技有限公司".into()),
+        uscc: Set("91340100MA2N0XYZ1A".into()),
+        kind: Set("enterprise".into()),
+        region_id: Set(region_id),
+        employee_count: Set(80),
+        above_scale: Set(true),
+        has_party_org: Set(false),
+        industry: Set(Some("软件".into())),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .expect("insert unit");
+    let org = orgs::ActiveModel {
+        name: Set("合肥星火科技有限公司工会".into()),
+        org_type: Set("union".into()),
+        form: Set("single".into()),
+        region_id: Set(region_id),
+        join_code: Set(join_code.into()),
+        join_policy: Set("open".into()),
+        created_by: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        dissolved_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .expect("insert org");
+    org_units::ActiveModel {
+        org_id: Set(org.id),
+        unit_id: Set(unit.id),
+    }
+    .insert(&app.state.db)
+    .await
+    .expect("insert org_units");
+    org.id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_joins_from_poster_link_through_login() {
+    if skip("worker_joins_from_poster_link_through_login") {
+        return;
+    }
+    let app = spawn_app().await;
+    let phone = "13800138000";
+    let org_id = seed_open_org(&app, "JOINTEST01").await;
+    // The worker has an account with a name already (as the profile screen saves it).
+    let user_id = {
+        use sea_orm::{ActiveModelTrait, Set};
+        let now = qunjia::db::now_ms();
+        qunjia::entity::users::ActiveModel {
+            phone: Set(Some(phone.into())),
+            name: Set(Some("李明".into())),
+            gender: Set(Some("male".into())),
+            birth_date: Set(chrono::NaiveDate::from_ymd_opt(1990, 5, 1)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.state.db)
+        .await
+        .expect("insert user")
+        .id
+    };
+
+    with_browser(|c| async move {
+        // Not logged in in this browser: the poster link still shows the organization.
+        c.goto(&app.url("/join/JOINTEST01")).await.expect("open join link");
+        assert_shell(&c).await;
+        wait_text(&c, "#org-name", "合肥星火科技有限公司工会").await;
+        wait_js(&c, "document.getElementById('join-box').textContent.includes('工会')").await;
+        wait_js(&c, "document.getElementById('join-box').textContent.includes('合肥星火科技有限公司')").await;
+        let scroll = js(&c, "return document.documentElement.scrollWidth;").await;
+        assert!(scroll.as_u64().expect("scrollWidth") <= 360, "join page fits 360 px");
+
+        // Join → the login screen, which says the join will continue.
+        click(&c, "#join-btn").await;
+        wait_for(&c, "#phone").await;
+        wait_for(&c, "#pending-join").await;
+        let stored = js(&c, "return sessionStorage.getItem('qunjia.pendingJoin');").await;
+        assert_eq!(stored, json!("JOINTEST01"), "only the code is remembered");
+        type_into(&c, "#phone", phone).await;
+        click(&c, "#send-code").await;
+        wait_for(&c, "#code").await;
+        let gateway = &app.gateway;
+        let code = poll("the SMS code at the gateway", TIMEOUT, || async move {
+            gateway.last_code(phone)
+        })
+        .await;
+        type_into(&c, "#code", &code).await;
+        click(&c, "#login").await;
+
+        // Back on the join page, the join finishes by itself.
+        wait_text(&c, "#join-status", "已加入").await;
+        let url = c.current_url().await.expect("url");
+        assert_eq!(url.path(), "/join/JOINTEST01");
+        assert_eq!(text_of(&c, "#join-error").await, "");
+        let stored = js(&c, "return sessionStorage.getItem('qunjia.pendingJoin');").await;
+        assert_eq!(stored, Value::Null, "the pending join is cleared");
+
+        // The membership is stored and active.
+        let rows = qunjia::entity::memberships::Entity::find()
+            .filter(qunjia::entity::memberships::Column::OrgId.eq(org_id))
+            .filter(qunjia::entity::memberships::Column::UserId.eq(user_id))
+            .all(&app.state.db)
+            .await
+            .expect("query memberships");
+        assert_eq!(rows.len(), 1, "one membership row");
+        assert_eq!(rows[0].status, "active");
+
+        // 我的组织 lists it.
+        click(&c, "#nav a[href='/orgs']").await;
+        wait_js(&c, "document.querySelector('#my-orgs li') && document.getElementById('my-orgs').textContent.includes('合肥星火科技有限公司工会')").await;
+
+        // Joining again says so in plain Chinese.
+        c.goto(&app.url("/join/JOINTEST01")).await.expect("open join link again");
+        assert_shell(&c).await;
+        click(&c, "#join-btn").await;
+        wait_js(&c, "document.getElementById('join-error').textContent.trim() || document.getElementById('join-status').textContent.trim()").await;
+        assert_eq!(
+            text_of(&c, "#join-error").await,
+            "你已经是成员或申请正在审核中",
+            "second join (status shown: {:?})",
+            text_of(&c, "#join-status").await
+        );
+
+        // An unknown code gets a friendly page.
+        c.goto(&app.url("/join/NOSUCHCODE")).await.expect("open unknown code");
+        assert_shell(&c).await;
+        wait_for(&c, "#join-missing").await;
+    })
+    .await;
+}
+
+/// A user row with a name, created directly in the database; returns its id.
+async fn seed_user(app: &support::TestApp, phone: &str, name: &str) -> i64 {
+    use sea_orm::{ActiveModelTrait, Set};
+    let now = qunjia::db::now_ms();
+    qunjia::entity::users::ActiveModel {
+        phone: Set(Some(phone.into())),
+        name: Set(Some(name.into())),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .expect("insert user")
+    .id
+}
+
+/// Types the phone, reads the code from the fake gateway, logs in.
+async fn browser_login(c: &Client, app: &support::TestApp, phone: &str) {
+    type_into(c, "#phone", phone).await;
+    click(c, "#send-code").await;
+    wait_for(c, "#code").await;
+    let gateway = &app.gateway;
+    let code = poll("the SMS code at the gateway", TIMEOUT, || async move {
+        gateway.last_code(phone)
+    })
+    .await;
+    type_into(c, "#code", &code).await;
+    click(c, "#login").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_sees_coverage_table_and_chart() {
+    if skip("admin_sees_coverage_table_and_chart") {
+        return;
+    }
+    use qunjia::entity::units;
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = spawn_app().await;
+    let phone = "13700137000";
+    // Hefei: one required unit, covered by a union. Wuhu: one required unit, not covered.
+    let org_id = seed_open_org(&app, "COVTEST01").await;
+    let now = qunjia::db::now_ms();
+    units::ActiveModel {
+        name: Set("芜湖江城物流有限公司".into()),
+        uscc: Set("91340200MA2N0XYZ2B".into()),
+        kind: Set("enterprise".into()),
+        region_id: Set(app.region_id("340200").await),
+        employee_count: Set(120),
+        above_scale: Set(true),
+        has_party_org: Set(false),
+        industry: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .expect("insert unit");
+    let user_id = seed_user(&app, phone, "张主任").await;
+    let province = app.region_id("340000").await;
+    let (role, scope) =
+        qunjia::auth::roles::parse_grant("admin", &format!("region:{province}")).expect("grant");
+    qunjia::auth::roles::insert_role(&app.state.db, user_id, role, scope, None)
+        .await
+        .expect("insert role");
+
+    with_browser(|c| async move {
+        c.goto(&app.url("/")).await.expect("open app");
+        assert_shell(&c).await;
+        browser_login(&c, &app, phone).await;
+
+        // The officer sees 管理 in the navigation.
+        click(&c, "#nav a[href='/admin']").await;
+        click(&c, "#admin-menu a[href='/admin/coverage']").await;
+
+        // A row per city, with Hefei fully covered and Wuhu not.
+        wait_for(&c, "#coverage-table").await;
+        wait_js(&c, "document.querySelectorAll('#coverage-table tbody tr').length === 17").await;
+        let hefei = js(
+            &c,
+            "const r = [...document.querySelectorAll('#coverage-table tbody tr')].find((tr) => tr.textContent.includes('合肥市'));
+             return r ? [...r.querySelectorAll('td')].map((td) => td.textContent) : null;",
+        )
+        .await;
+        assert_eq!(hefei, json!(["1", "1", "1", "100%"]), "Hefei row");
+        let total = js(
+            &c,
+            "return [...document.querySelectorAll('#coverage-table tr.total td')].map((td) => td.textContent);",
+        )
+        .await;
+        assert_eq!(total, json!(["2", "2", "1", "50%"]), "total row");
+
+        // The chart: one bar per child region, in inline SVG.
+        let bars = js(
+            &c,
+            "const s = document.querySelector('#coverage-chart');
+             return s && s.namespaceURI === 'http://www.w3.org/2000/svg'
+               ? [...s.querySelectorAll('rect.bar')].map((r) => Number(r.getAttribute('width'))) : null;",
+        )
+        .await;
+        let bars = bars.as_array().expect("an SVG chart");
+        assert_eq!(bars.len(), 16, "a bar per city");
+        assert!(bars.iter().any(|w| w.as_f64() > Some(0.0)), "Hefei's bar is drawn");
+
+        // The gap list names the uncovered unit with its region path.
+        wait_js(&c, "document.getElementById('gap-list') && document.getElementById('gap-list').textContent.includes('芜湖江城物流有限公司')").await;
+        let scroll = js(&c, "return document.documentElement.scrollWidth;").await;
+        assert!(scroll.as_u64().expect("scrollWidth") <= 360, "dashboard fits 360 px");
+
+        // Drill down into Hefei via the table.
+        click(&c, "#coverage-table tbody tr:first-child th button").await;
+        wait_js(&c, "document.querySelectorAll('#crumbs li').length === 2").await;
+
+        // Ledger download: an authenticated fetch turned into a file (no error shown).
+        click(&c, "#ledger-csv").await;
+        wait_js(&c, "document.getElementById('ledger-csv').getAttribute('aria-busy') !== 'true'").await;
+
+        // Other officer screens: approvals (empty), units, organizations.
+        click(&c, "#nav a[href='/admin']").await;
+        click(&c, "#admin-menu a[href='/admin/approvals']").await;
+        wait_for(&c, "#approvals-empty").await;
+        c.goto(&app.url("/admin/units")).await.expect("open units");
+        assert_shell(&c).await;
+        wait_js(&c, "document.getElementById('unit-list').textContent.includes('芜湖江城物流有限公司')").await;
+
+        // Create an organization for the Wuhu unit by picking it from a search.
+        c.goto(&app.url("/admin/orgs")).await.expect("open orgs");
+        assert_shell(&c).await;
+        wait_js(&c, "document.getElementById('org-list').textContent.includes('合肥星火科技有限公司工会')").await;
+        type_into(&c, "#new-org-name", "芜湖江城物流有限公司工会").await;
+        wait_js(&c, "document.querySelectorAll('#new-org-region option').length > 1").await;
+        type_into(&c, "#unit-q", "江城").await;
+        click(&c, "#unit-pick-results button").await;
+        wait_js(&c, "document.querySelectorAll('#unit-chosen li').length === 1").await;
+        click(&c, "#create-org").await;
+        wait_for(&c, "#org-created").await;
+        wait_text(&c, "#org-name", "芜湖江城物流有限公司工会").await;
+        wait_js(&c, "document.getElementById('join-qr').src.startsWith('blob:')").await;
+        wait_for(&c, "#poster-link").await;
+        let scroll = js(&c, "return document.documentElement.scrollWidth;").await;
+        assert!(scroll.as_u64().expect("scrollWidth") <= 360, "org page fits 360 px");
+
+        // The org's poster shows the QR as a blob: image.
+        c.goto(&app.url(&format!("/admin/orgs/{org_id}/poster")))
+            .await
+            .expect("open poster");
+        assert_shell(&c).await;
+        wait_text(&c, "#poster-name", "合肥星火科技有限公司工会").await;
+        wait_js(&c, "document.getElementById('join-qr').src.startsWith('blob:') && document.getElementById('join-qr').naturalWidth > 0").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn org_admin_approves_and_rejects_pending_members() {
+    if skip("org_admin_approves_and_rejects_pending_members") {
+        return;
+    }
+    use qunjia::entity::memberships;
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = spawn_app().await;
+    let org_id = seed_open_org(&app, "APPROVE01").await;
+    let mut pending = Vec::new();
+    for (phone, name) in [("13600136001", "赵一"), ("13600136002", "钱二")] {
+        let user_id = seed_user(&app, phone, name).await;
+        let m = memberships::ActiveModel {
+            org_id: Set(org_id),
+            user_id: Set(user_id),
+            status: Set("pending".into()),
+            requested_at: Set(qunjia::db::now_ms()),
+            ..Default::default()
+        }
+        .insert(&app.state.db)
+        .await
+        .expect("insert membership");
+        pending.push(m.id);
+    }
+    let phone = "13500135000";
+    let officer = seed_user(&app, phone, "孙主席").await;
+    let (role, scope) =
+        qunjia::auth::roles::parse_grant("org_admin", &format!("org:{org_id}")).expect("grant");
+    qunjia::auth::roles::insert_role(&app.state.db, officer, role, scope, None)
+        .await
+        .expect("insert role");
+
+    with_browser(|c| async move {
+        c.goto(&app.url("/admin/approvals"))
+            .await
+            .expect("open app");
+        assert_shell(&c).await;
+        // Signed out: the login screen first, then back to the queue.
+        browser_login(&c, &app, phone).await;
+        wait_js(
+            &c,
+            "document.querySelectorAll('#approvals li').length === 2",
+        )
+        .await;
+        assert_eq!(
+            c.current_url().await.expect("url").path(),
+            "/admin/approvals"
+        );
+
+        let (first, second) = (pending[0], pending[1]);
+        click(
+            &c,
+            &format!("li[data-membership-id='{first}'] button.approve"),
+        )
+        .await;
+        wait_text(
+            &c,
+            &format!("li[data-membership-id='{first}'] .ok"),
+            "已通过",
+        )
+        .await;
+
+        click(
+            &c,
+            &format!("li[data-membership-id='{second}'] button.reject"),
+        )
+        .await;
+        // A reason is required.
+        click(
+            &c,
+            &format!("li[data-membership-id='{second}'] button.confirm-reject"),
+        )
+        .await;
+        wait_text(
+            &c,
+            &format!("li[data-membership-id='{second}'] .error"),
+            "请填写拒绝原因",
+        )
+        .await;
+        type_into(&c, &format!("#reason-{second}"), "不是本单位职工").await;
+        click(
+            &c,
+            &format!("li[data-membership-id='{second}'] button.confirm-reject"),
+        )
+        .await;
+        wait_text(
+            &c,
+            &format!("li[data-membership-id='{second}'] .ok"),
+            "已拒绝",
+        )
+        .await;
+
+        let status = |id: i64| {
+            let db = app.state.db.clone();
+            async move {
+                memberships::Entity::find_by_id(id)
+                    .one(&db)
+                    .await
+                    .expect("query")
+                    .expect("row")
+                    .status
+            }
+        };
+        assert_eq!(status(first).await, "active");
+        assert_eq!(status(second).await, "rejected");
+        let scroll = js(&c, "return document.documentElement.scrollWidth;").await;
+        assert!(
+            scroll.as_u64().expect("scrollWidth") <= 360,
+            "queue fits 360 px"
+        );
+    })
+    .await;
+}

@@ -184,6 +184,7 @@ pub fn test_settings(db_url: &str, gateway: &str) -> Settings {
         otp_ip_limit_per_hour: 1000,
         db_max_connections: 8,
         jwt_issuer: "qunjia".into(),
+        required_employees: 30,
     }
 }
 

@@ -1,0 +1,668 @@
+//! `cargo bench --bench province`: coverage and ledgers on a province-size data set,
+//! measured from outside against the release binary.
+//!
+//! It writes a province (16 cities, 128 counties, ~1,700 townships, ~400 parks of
+//! mixed levels with a building each, 200,000 units, 150,000 organizations with
+//! their `org_units`) straight into a new database with multi-row INSERTs in one
+//! transaction, grants an admin with `qunjia grant`, starts `qunjia serve` on it and
+//! measures `GET /stats/coverage` (province, a city, a township), the first page of
+//! `GET /stats/gaps`, and the downloads `GET /ledgers/units.csv` and `.xlsx` while
+//! sampling the server's VmRSS every 10 ms.
+//!
+//! Environment:
+//! - `BENCH_DATABASE_URL` — a PostgreSQL *server* URL (`postgres://postgres@127.0.0.1:5432`);
+//!   a fresh database is created on it and dropped at the end. Without it: a new SQLite file.
+//! - `BENCH_UNITS` (default 200000), `BENCH_ORGS` (default 150000), `BENCH_CALLS` (default 10).
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use migration::{Migrator, MigratorTrait};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, TransactionTrait};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+
+const ADMIN_PHONE: &str = "13800000000";
+const ROWS_PER_INSERT: usize = 500;
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|v| *v > 0)
+        .unwrap_or(default)
+}
+
+// ---------------------------------------------------------------- data set
+
+struct Region {
+    id: i64,
+    path: String,
+}
+
+/// Inserts `rows` (already-quoted value tuples) into `table(columns)`, many per statement.
+async fn bulk<C: ConnectionTrait>(db: &C, table: &str, columns: &str, rows: &[String]) {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!("INSERT INTO {table} ({columns}) VALUES {}", chunk.join(","));
+        db.execute_unprepared(&sql).await.expect("bulk insert");
+    }
+}
+
+struct DataSet {
+    province: i64,
+    city: i64,
+    township: i64,
+    units: usize,
+    orgs: usize,
+    org_units: usize,
+    regions: usize,
+}
+
+async fn generate(db: &DatabaseConnection, n_units: usize, n_orgs: usize) -> DataSet {
+    let mut rng = StdRng::seed_from_u64(20261126);
+    let backend = db.get_database_backend();
+    let seeded = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT id, path, kind FROM regions ORDER BY id",
+        ))
+        .await
+        .expect("seeded regions");
+    let mut province = 0;
+    let mut cities = Vec::new();
+    let mut max_id = 0;
+    for r in &seeded {
+        let id: i64 = r.try_get("", "id").expect("id");
+        let path: String = r.try_get("", "path").expect("path");
+        let kind: String = r.try_get("", "kind").expect("kind");
+        max_id = max_id.max(id);
+        if kind == "province" {
+            province = id;
+        } else {
+            cities.push(Region { id, path });
+        }
+    }
+    let mut next_id = max_id + 1;
+    let mut rows = Vec::new();
+    // Units may sit in townships, parks and buildings (and a few on counties).
+    let mut homes: Vec<i64> = Vec::new();
+    let mut first_township = 0;
+    let mut add = |rows: &mut Vec<String>,
+                   parent: &Region,
+                   code: String,
+                   name: String,
+                   kind: &str,
+                   level: Option<&str>|
+     -> Region {
+        let id = next_id;
+        next_id += 1;
+        let path = format!("{}{id}/", parent.path);
+        let level = level.map_or("NULL".to_owned(), |l| format!("'{l}'"));
+        rows.push(format!(
+            "({id}, '{code}', '{name}', '{kind}', {level}, {}, '{path}', 0)",
+            parent.id
+        ));
+        Region { id, path }
+    };
+    for (ci, city) in cities.iter().enumerate() {
+        for k in 0..8 {
+            let code = format!("34{:02}{:02}", ci + 1, k + 1);
+            let county = add(
+                &mut rows,
+                city,
+                code.clone(),
+                format!("区县{ci}-{k}"),
+                "county",
+                None,
+            );
+            homes.push(county.id);
+            for t in 0..13 {
+                let town = add(
+                    &mut rows,
+                    &county,
+                    format!("{code}{:03}", t + 1),
+                    format!("乡镇{ci}-{k}-{t}"),
+                    "township",
+                    None,
+                );
+                if first_township == 0 {
+                    first_township = town.id;
+                }
+                for _ in 0..6 {
+                    homes.push(town.id);
+                }
+            }
+            for p in 0..3 {
+                let level = ["national", "provincial", "municipal"][(ci + k + p) % 3];
+                let park = add(
+                    &mut rows,
+                    &county,
+                    format!("{code}{:03}", 500 + p),
+                    format!("园区{ci}-{k}-{p}"),
+                    "park",
+                    Some(level),
+                );
+                let building = add(
+                    &mut rows,
+                    &park,
+                    format!("{code}{:03}001", 500 + p),
+                    format!("楼宇{ci}-{k}-{p}"),
+                    "building",
+                    None,
+                );
+                for _ in 0..8 {
+                    homes.push(park.id);
+                }
+                for _ in 0..2 {
+                    homes.push(building.id);
+                }
+            }
+        }
+    }
+    let txn = db.begin().await.expect("begin");
+    let region_count = rows.len();
+    bulk(
+        &txn,
+        "regions",
+        "id, code, name, kind, level, parent_id, path, created_at",
+        &rows,
+    )
+    .await;
+
+    let mut all_rows = Vec::with_capacity(n_units);
+    for i in 1..=n_units {
+        let region = homes[rng.random_range(0..homes.len())];
+        let roll: u32 = rng.random_range(0..100);
+        let kind = match roll {
+            0..=79 => "enterprise",
+            80..=89 => "social_org",
+            90..=97 => "association",
+            _ => "platform",
+        };
+        // Mostly small, a long tail of large ones.
+        let employees: i32 = match rng.random_range(0..10) {
+            0..=5 => rng.random_range(1..30),
+            6..=8 => rng.random_range(30..200),
+            _ => rng.random_range(200..5000),
+        };
+        let above = kind == "enterprise" && rng.random_range(0..10) == 0;
+        let party = rng.random_range(0..100) < 15;
+        all_rows.push(format!(
+            "({i}, '单位{i}有限公司', '91340000MA{i:08}', '{kind}', {region}, {employees}, {}, {}, 0, 0)",
+            if above { "TRUE" } else { "FALSE" },
+            if party { "TRUE" } else { "FALSE" },
+        ));
+    }
+    bulk(
+        &txn,
+        "units",
+        "id, name, uscc, kind, region_id, employee_count, above_scale, has_party_org, created_at, updated_at",
+        &all_rows,
+    )
+    .await;
+    drop(all_rows);
+
+    let mut org_rows = Vec::with_capacity(n_orgs);
+    let mut link_rows = Vec::new();
+    for o in 1..=n_orgs {
+        let t = ["union", "union", "league", "women"][rng.random_range(0..4)];
+        let dissolved = if rng.random_range(0..100) < 3 {
+            "1"
+        } else {
+            "NULL"
+        };
+        // Most organizations cover one unit; one in ten is a joint one of 2–5 units.
+        let n = if rng.random_range(0..10) == 0 {
+            rng.random_range(2..=5)
+        } else {
+            1
+        };
+        let mut listed: Vec<usize> = (0..n).map(|_| rng.random_range(1..=n_units)).collect();
+        listed.sort_unstable();
+        listed.dedup();
+        org_rows.push(format!(
+            "({o}, '组织{o}', '{t}', 'single', {province}, 'B{o:08}', 'open', 0, 0, {dissolved})"
+        ));
+        for u in listed {
+            link_rows.push(format!("({o}, {u})"));
+        }
+    }
+    bulk(
+        &txn,
+        "orgs",
+        "id, name, type, form, region_id, join_code, join_policy, created_at, updated_at, dissolved_at",
+        &org_rows,
+    )
+    .await;
+    bulk(&txn, "org_units", "org_id, unit_id", &link_rows).await;
+    if backend == DatabaseBackend::Postgres {
+        for t in ["regions", "units", "orgs"] {
+            txn.execute_unprepared(&format!(
+                "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"
+            ))
+            .await
+            .expect("setval");
+        }
+    }
+    txn.commit().await.expect("commit");
+    // Fresh statistics, as a live database would have.
+    db.execute_unprepared("ANALYZE").await.expect("analyze");
+    DataSet {
+        province,
+        city: cities[0].id,
+        township: first_township,
+        units: n_units,
+        orgs: n_orgs,
+        org_units: link_rows.len(),
+        regions: region_count + seeded.len(),
+    }
+}
+
+// ---------------------------------------------------------------- the server
+
+struct Server {
+    /// Killed when dropped (kill_on_drop).
+    _child: Child,
+    pid: u32,
+    base: String,
+    codes: Arc<Mutex<HashMap<String, String>>>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+fn drain<R: AsyncRead + Unpin + Send + 'static>(
+    pipe: R,
+    codes: Arc<Mutex<HashMap<String, String>>>,
+) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(pipe).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some((phone, code)) = parse_sms(&line) {
+                codes.lock().expect("lock").insert(phone, code);
+            }
+        }
+    });
+}
+
+fn parse_sms(line: &str) -> Option<(String, String)> {
+    let rest = &line[line.find("sms to=")? + "sms to=".len()..];
+    let phone: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let rest = &rest[rest.find("code=")? + "code=".len()..];
+    let code: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (phone.len() == 11 && code.len() == 6).then_some((phone, code))
+}
+
+fn qunjia(data: &std::path::Path, url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qunjia"));
+    cmd.env("QUNJIA_DATA_DIR", data)
+        .env("DATABASE_URL", url)
+        .env("QUNJIA_SMS_PROVIDER", "log")
+        .env("RUST_LOG", "info")
+        .env_remove("QUNJIA_ENV")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+impl Server {
+    async fn start(data: &std::path::Path, url: &str) -> Server {
+        let port = free_port();
+        let mut cmd = qunjia(data, url);
+        cmd.arg("serve")
+            .env("QUNJIA_BIND", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("start qunjia");
+        let pid = child.id().expect("pid");
+        let codes: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+        drain(child.stdout.take().expect("stdout"), codes.clone());
+        drain(child.stderr.take().expect("stderr"), codes.clone());
+        let server = Server {
+            _child: child,
+            pid,
+            base: format!("http://127.0.0.1:{port}"),
+            codes,
+        };
+        let http = reqwest::Client::new();
+        let t0 = Instant::now();
+        loop {
+            if let Ok(r) = http.get(server.url("/health")).send().await
+                && r.status() == 200
+            {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        server
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn log_in(&self, http: &reqwest::Client) -> String {
+        let r = http
+            .post(self.url("/api/v1/auth/otp"))
+            .json(&json!({ "phone": ADMIN_PHONE }))
+            .send()
+            .await
+            .expect("otp");
+        assert_eq!(r.status(), 202, "otp");
+        let t0 = Instant::now();
+        let code = loop {
+            if let Some(c) = self.codes.lock().expect("lock").get(ADMIN_PHONE).cloned() {
+                break c;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(10), "no sms line");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        let body: Value = http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({ "phone": ADMIN_PHONE, "code": code }))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("login json");
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Samples VmRSS every 10 ms until stopped; returns the peak in KiB.
+fn sample_rss(pid: u32) -> (Arc<AtomicBool>, tokio::task::JoinHandle<u64>) {
+    let on = Arc::new(AtomicBool::new(true));
+    let flag = on.clone();
+    let task = tokio::spawn(async move {
+        let mut peak = 0;
+        while flag.load(Ordering::Relaxed) {
+            peak = peak.max(rss_kib(pid));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        peak.max(rss_kib(pid))
+    });
+    (on, task)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+async fn timed_get(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    calls: usize,
+) -> (f64, f64, Value) {
+    let mut times = Vec::new();
+    let mut last = Value::Null;
+    for _ in 0..calls {
+        let t0 = Instant::now();
+        let r = http.get(url).bearer_auth(token).send().await.expect("get");
+        assert_eq!(r.status(), 200, "{url}");
+        last = r.json().await.expect("json");
+        times.push(t0.elapsed());
+    }
+    times.sort();
+    (
+        ms(times[times.len() / 2]),
+        ms(*times.last().expect("calls")),
+        last,
+    )
+}
+
+struct Download {
+    bytes: u64,
+    lines: u64,
+    secs: f64,
+    first_byte_ms: f64,
+    peak_rss_kib: u64,
+    head: Vec<u8>,
+}
+
+async fn download(server: &Server, http: &reqwest::Client, path: &str, token: &str) -> Download {
+    let (on, sampler) = sample_rss(server.pid);
+    let t0 = Instant::now();
+    let mut r = http
+        .get(server.url(path))
+        .bearer_auth(token)
+        .header("Accept-Encoding", "identity")
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(r.status(), 200, "{path}");
+    let mut bytes = 0u64;
+    let mut lines = 0;
+    let mut first_byte_ms = 0.0;
+    let mut head = Vec::new();
+    while let Some(chunk) = r.chunk().await.expect("chunk") {
+        if bytes == 0 {
+            first_byte_ms = ms(t0.elapsed());
+        }
+        if head.len() < 512 {
+            head.extend_from_slice(&chunk[..chunk.len().min(512)]);
+        }
+        bytes += chunk.len() as u64;
+        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    on.store(false, Ordering::Relaxed);
+    Download {
+        bytes,
+        lines,
+        secs,
+        first_byte_ms,
+        peak_rss_kib: sampler.await.expect("sampler"),
+        head,
+    }
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+#[tokio::main]
+async fn main() {
+    let n_units = env_num("BENCH_UNITS", 200_000);
+    let n_orgs = env_num("BENCH_ORGS", 150_000);
+    let calls = env_num("BENCH_CALLS", 10);
+    let data = tempfile::tempdir().expect("temp dir");
+    let pg_server = std::env::var("BENCH_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim_end_matches('/').to_owned());
+    let (url, pg_name) = match &pg_server {
+        Some(server) => {
+            let name = format!("qunjia_bench_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(format!("{server}/postgres"))
+                .await
+                .expect("connect to PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create database");
+            admin.close().await.ok();
+            (format!("{server}/{name}"), Some(name))
+        }
+        None => (
+            format!(
+                "sqlite://{}?mode=rwc",
+                data.path().join("bench.db").display()
+            ),
+            None,
+        ),
+    };
+    println!("qunjia province bench — {}", env!("CARGO_BIN_EXE_qunjia"));
+    println!(
+        "engine: {}, cpus: {}, loadavg before: {}",
+        if pg_name.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        loadavg()
+    );
+
+    // Arrange: schema, data set, an admin of the province.
+    let t0 = Instant::now();
+    let db = Database::connect(&url).await.expect("connect");
+    Migrator::up(&db, None).await.expect("migrate");
+    let set = generate(&db, n_units, n_orgs).await;
+    db.close().await.ok();
+    println!(
+        "data set: {} regions, {} units, {} orgs, {} org_units — generated in {:.1} s",
+        set.regions,
+        set.units,
+        set.orgs,
+        set.org_units,
+        t0.elapsed().as_secs_f64()
+    );
+    let status = qunjia(data.path(), &url)
+        .args([
+            "grant",
+            "--phone",
+            ADMIN_PHONE,
+            "--role",
+            "admin",
+            "--scope",
+            &format!("region:{}", set.province),
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .await
+        .expect("qunjia grant");
+    assert!(status.success(), "grant failed");
+
+    let server = Server::start(data.path(), &url).await;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(600))
+        .build()
+        .expect("client");
+    let token = server.log_in(&http).await;
+    println!(
+        "server idle RSS: {:.1} MiB",
+        rss_kib(server.pid) as f64 / 1024.0
+    );
+    println!();
+
+    // Act + report: coverage.
+    for (label, id) in [
+        ("province", set.province),
+        ("city", set.city),
+        ("township", set.township),
+    ] {
+        let (med, max, body) = timed_get(
+            &http,
+            &server.url(&format!("/api/v1/stats/coverage?region_id={id}")),
+            &token,
+            calls,
+        )
+        .await;
+        println!(
+            "GET /stats/coverage {label:<9} {calls} calls: median {med:>7.1} ms, max {max:>7.1} ms  (units {}, required {}, rate {:.3}, {} children)",
+            body["units"],
+            body["required"],
+            body["rate"].as_f64().unwrap_or(f64::NAN),
+            body["children"].as_array().map_or(0, Vec::len)
+        );
+        if label == "province" {
+            assert_eq!(body["units"].as_u64(), Some(n_units as u64));
+        }
+    }
+    let (med, max, body) = timed_get(
+        &http,
+        &server.url(&format!(
+            "/api/v1/stats/gaps?region_id={}&limit=100",
+            set.province
+        )),
+        &token,
+        calls,
+    )
+    .await;
+    println!(
+        "GET /stats/gaps province limit=100 {calls} calls: median {med:.1} ms, max {max:.1} ms ({} items)",
+        body["items"].as_array().map_or(0, Vec::len)
+    );
+    println!();
+
+    // The downloads, each while sampling the server's RSS.
+    let before = rss_kib(server.pid);
+    let csv = download(
+        &server,
+        &http,
+        &format!("/api/v1/ledgers/units.csv?region_id={}", set.province),
+        &token,
+    )
+    .await;
+    assert!(csv.head.starts_with(b"\xEF\xBB\xBF"), "BOM");
+    let rows = csv.lines.saturating_sub(1);
+    assert_eq!(rows, n_units as u64, "one line per unit");
+    println!(
+        "GET /ledgers/units.csv province: {} bytes ({:.1} MiB), {rows} rows, {:.2} s (first byte {:.0} ms, {:.0} rows/s); RSS before {:.1} MiB, peak {:.1} MiB",
+        csv.bytes,
+        csv.bytes as f64 / 1048576.0,
+        csv.secs,
+        csv.first_byte_ms,
+        rows as f64 / csv.secs,
+        before as f64 / 1024.0,
+        csv.peak_rss_kib as f64 / 1024.0
+    );
+    let before = rss_kib(server.pid);
+    let xlsx = download(
+        &server,
+        &http,
+        &format!("/api/v1/ledgers/units.xlsx?region_id={}", set.province),
+        &token,
+    )
+    .await;
+    assert!(xlsx.head.starts_with(b"PK"), "zip");
+    println!(
+        "GET /ledgers/units.xlsx province: {} bytes ({:.1} MiB), {:.2} s (first byte {:.0} ms); RSS before {:.1} MiB, peak {:.1} MiB",
+        xlsx.bytes,
+        xlsx.bytes as f64 / 1048576.0,
+        xlsx.secs,
+        xlsx.first_byte_ms,
+        before as f64 / 1024.0,
+        xlsx.peak_rss_kib as f64 / 1024.0
+    );
+    println!("loadavg after: {}", loadavg());
+
+    drop(server);
+    if let (Some(server), Some(name)) = (pg_server, pg_name)
+        && let Ok(admin) = Database::connect(format!("{server}/postgres")).await
+    {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+    }
+}

@@ -1,0 +1,126 @@
+//! Who may do what with an organization — the one place these rules live.
+//!
+//! - Creating an org: an admin whose region covers the org's region.
+//! - Managing an org (join code and QR, members, approvals, leaders): an
+//!   `org_admin` of that very org, or an admin whose region covers the org's region.
+//! - Reading public org data (list, detail without join code, leaders): any logged-in user.
+//! - A membership: its member may end it; the org's managers may decide or end it.
+//!
+//! Whoever may not manage an org learns nothing about its private records: 404.
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::auth::AuthUser;
+use crate::auth::scope::{RoleName, Scope, admin_covers_region, admin_region_ids, path_within};
+use crate::entity::{memberships, orgs, regions, roles};
+use crate::error::{AppError, AppResult};
+
+/// Whether the grants include `org_admin` of this org.
+pub fn is_org_admin(grants: &[roles::Model], org_id: i64) -> bool {
+    grants.iter().any(|g| {
+        g.role == RoleName::OrgAdmin.as_str()
+            && Scope::parse(&g.scope)
+                == Some(Scope {
+                    kind: "org",
+                    id: org_id,
+                })
+    })
+}
+
+/// Whether the caller is a region admin at all (others are refused before any look-up).
+pub fn may_create_orgs(me: &AuthUser) -> bool {
+    admin_region_ids(&me.roles).next().is_some()
+}
+
+/// Whether the caller may create an org in this region.
+pub async fn can_create_in(
+    db: &DatabaseConnection,
+    me: &AuthUser,
+    region_id: i64,
+) -> AppResult<bool> {
+    admin_covers_region(db, &me.roles, region_id).await
+}
+
+/// Whether the caller manages the org (its org_admin, or a covering region admin).
+pub async fn can_manage(
+    db: &DatabaseConnection,
+    me: &AuthUser,
+    org: &orgs::Model,
+) -> AppResult<bool> {
+    Ok(
+        is_org_admin(&me.roles, org.id)
+            || admin_covers_region(db, &me.roles, org.region_id).await?,
+    )
+}
+
+/// Same as [`can_manage`] for many orgs at once, given their regions' paths.
+pub fn manages_with_path(me: &AuthUser, org_id: i64, region_path: Option<&str>) -> bool {
+    is_org_admin(&me.roles, org_id)
+        || region_path.is_some_and(|p| path_within(p, admin_region_ids(&me.roles)))
+}
+
+/// A live (not dissolved) org, or 404.
+pub async fn live_org<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<orgs::Model> {
+    orgs::Entity::find_by_id(id)
+        .filter(orgs::Column::DissolvedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// A live org the caller manages; anything else is 404.
+pub async fn managed_org(
+    db: &DatabaseConnection,
+    me: &AuthUser,
+    id: i64,
+) -> AppResult<orgs::Model> {
+    let org = live_org(db, id).await?;
+    if can_manage(db, me, &org).await? {
+        Ok(org)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// What the caller may do to a membership.
+pub enum MembershipAccess {
+    /// It is the caller's own.
+    Member,
+    /// The caller manages its org.
+    Manager,
+}
+
+/// Loads a membership of a live org with the caller's standing; 404 when the
+/// caller is neither its member nor a manager of its org. A manager's own
+/// membership counts as their own (they leave it rather than remove themselves).
+pub async fn membership_for(
+    db: &DatabaseConnection,
+    me: &AuthUser,
+    id: i64,
+) -> AppResult<(memberships::Model, orgs::Model, MembershipAccess)> {
+    let m = memberships::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let org = live_org(db, m.org_id).await?;
+    if m.user_id == me.id() {
+        return Ok((m, org, MembershipAccess::Member));
+    }
+    if can_manage(db, me, &org).await? {
+        return Ok((m, org, MembershipAccess::Manager));
+    }
+    Err(AppError::NotFound)
+}
+
+/// Paths of regions by id, for checking many orgs at once.
+pub async fn region_paths(
+    db: &DatabaseConnection,
+    region_ids: Vec<i64>,
+) -> AppResult<std::collections::HashMap<i64, String>> {
+    Ok(regions::Entity::find()
+        .filter(regions::Column::Id.is_in(region_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.path))
+        .collect())
+}

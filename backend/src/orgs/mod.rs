@@ -1,0 +1,7 @@
+//! Mass organizations (群团组织): creating them for the units they cover, the
+//! public join poster, memberships and leaders (班子成员).
+pub mod access;
+pub mod demo;
+pub mod dto;
+pub mod routes;
+pub mod service;

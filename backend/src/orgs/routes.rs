@@ -1,0 +1,493 @@
+//! Organization, membership and leader routes. Handlers parse, ask `access`,
+//! and hand the work to `service`.
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use sea_orm::{EntityTrait, TransactionTrait};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::AuthUser;
+use crate::auth::client_ip::client_ip;
+use crate::entity::{memberships, orgs, regions};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::Json;
+use crate::idempotency::{self, Work};
+use crate::orgs::access::{self, MembershipAccess};
+use crate::orgs::dto::{
+    CreateLeader, CreateOrg, JoinRequest, Leader, ListQuery, MEMBER_STATUSES, Member, MemberQuery,
+    Membership, MyMembership, Org, OrgPoster, OrgQuery, RejectRequest, RemoveRequest, SuggestedOrg,
+    clean_text,
+};
+use crate::orgs::service::{self, Decision, NewOrg};
+use crate::pagination::{Page, PageQuery};
+use crate::state::AppState;
+
+/// Registers the organization routes (`by-code` before the `{id}` ones).
+pub fn config(cfg: &mut ServiceConfig) {
+    cfg.service(org_by_code)
+        .service(create_org)
+        .service(list_orgs)
+        .service(get_org)
+        .service(join_qr)
+        .service(suggested_orgs)
+        .service(join_org)
+        .service(approve_membership)
+        .service(reject_membership)
+        .service(end_membership)
+        .service(my_memberships)
+        .service(org_members)
+        .service(add_leader)
+        .service(list_leaders)
+        .service(remove_leader);
+}
+
+fn ip(req: &HttpRequest, state: &AppState) -> Option<String> {
+    client_ip(req, &state.settings.trusted_proxies).map(|i| i.to_string())
+}
+
+/// Sets up a mass organization for units of a region the caller administers.
+#[utoipa::path(
+    tag = "orgs",
+    security(("bearer" = [])),
+    request_body = CreateOrg,
+    responses(
+        (status = 201, body = Org),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not an admin of the region", body = ErrorBody),
+        (status = 422, description = "invalid_region, invalid_name, invalid_type, invalid_form, invalid_join_policy, too_many_units, duplicate_unit, invalid_unit, unit_outside_region, invalid_form_units, invalid_form_region", body = ErrorBody),
+    )
+)]
+#[post("/orgs")]
+async fn create_org(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    body: Json<CreateOrg>,
+) -> AppResult<HttpResponse> {
+    let forbidden = || AppError::Forbidden("forbidden", "只有该区域的管理员可以建立组织");
+    if !access::may_create_orgs(&me) {
+        return Err(forbidden());
+    }
+    let body = body.into_inner();
+    if regions::Entity::find_by_id(body.region_id)
+        .one(&state.db)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::rule("invalid_region", "找不到这个区域"));
+    }
+    if !access::can_create_in(&state.db, &me, body.region_id).await? {
+        return Err(forbidden());
+    }
+    let new = NewOrg::parse(body)?;
+    let ip = ip(&req, &state);
+    let actor = me.id();
+    let org = state
+        .db
+        .transaction::<_, Org, AppError>(|txn| {
+            Box::pin(async move { service::create(txn, new, Some(actor), ip).await })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(org))
+}
+
+/// Lists live organizations (public data; join codes only where the caller manages).
+#[utoipa::path(
+    tag = "orgs",
+    security(("bearer" = [])),
+    params(OrgQuery),
+    responses((status = 200, body = Page<Org>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody))
+)]
+#[get("/orgs")]
+async fn list_orgs(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    q: web::Query<OrgQuery>,
+) -> AppResult<web::Json<Page<Org>>> {
+    Ok(web::Json(service::list(&state.db, &me, &q).await?))
+}
+
+/// One live organization.
+#[utoipa::path(
+    tag = "orgs",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Org), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+#[get("/orgs/{id}")]
+async fn get_org(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<i64>,
+) -> AppResult<web::Json<Org>> {
+    let org = access::live_org(&state.db, id.into_inner()).await?;
+    let mut views = service::views_for(&state.db, &me, vec![org]).await?;
+    views.pop().map(web::Json).ok_or(AppError::NotFound)
+}
+
+/// The join poster's data, found by the code on the poster (public, no login).
+#[utoipa::path(
+    tag = "orgs",
+    params(("join_code" = String, Path)),
+    responses((status = 200, body = OrgPoster), (status = 404, body = ErrorBody))
+)]
+#[get("/orgs/by-code/{join_code}")]
+async fn org_by_code(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> AppResult<web::Json<OrgPoster>> {
+    Ok(web::Json(service::poster(&state.db, &code).await?))
+}
+
+/// The join poster's QR code: `<public url>/join/<join_code>` (the org's managers).
+#[utoipa::path(
+    tag = "orgs",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "SVG image", content_type = "image/svg+xml", body = String),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
+#[get("/orgs/{id}/join-qr.svg")]
+async fn join_qr(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let org = access::managed_org(&state.db, &me, id.into_inner()).await?;
+    let svg = service::qr_svg(&service::join_url(
+        &state.settings.public_url,
+        &org.join_code,
+    ))?;
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
+}
+
+/// Organizations of the caller's workplace, and online ones of their platform.
+#[utoipa::path(
+    tag = "orgs",
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<SuggestedOrg>), (status = 401, body = ErrorBody))
+)]
+#[get("/me/orgs/suggested")]
+async fn suggested_orgs(
+    state: web::Data<AppState>,
+    me: AuthUser,
+) -> AppResult<web::Json<Page<SuggestedOrg>>> {
+    Ok(web::Json(Page {
+        items: service::suggested(&state.db, &me).await?,
+        next_cursor: None,
+    }))
+}
+
+/// Asks to join (or joins an open org at once). Honours `Idempotency-Key`.
+#[utoipa::path(
+    tag = "memberships",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "1–64 visible characters"),
+    ),
+    request_body = JoinRequest,
+    responses(
+        (status = 201, body = Membership),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "already_member", body = ErrorBody),
+        (status = 422, description = "profile_incomplete, league_age, gender_required", body = ErrorBody),
+    )
+)]
+#[post("/orgs/{id}/join")]
+async fn join_org(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    id: web::Path<i64>,
+    _body: Json<JoinRequest>,
+) -> AppResult<HttpResponse> {
+    let key = idempotency::key_from(&req)?;
+    let org = access::live_org(&state.db, id.into_inner()).await?;
+    service::check_joinable(&org, &me.user, service::today_shanghai())?;
+    let user_id = me.id();
+    let work: Work<'_, Membership> =
+        Box::new(move |txn| Box::pin(async move { service::join(txn, &org, user_id).await }));
+    idempotency::once(
+        &state.db,
+        user_id,
+        key,
+        "POST",
+        req.path(),
+        StatusCode::CREATED,
+        work,
+    )
+    .await
+}
+
+/// The membership if the caller manages its org; 404 for everyone else,
+/// its own member included.
+async fn managed_membership(
+    state: &AppState,
+    me: &AuthUser,
+    id: i64,
+) -> AppResult<(memberships::Model, orgs::Model)> {
+    match access::membership_for(&state.db, me, id).await? {
+        (m, org, MembershipAccess::Manager) => Ok((m, org)),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Approves a pending membership (the org's managers).
+#[utoipa::path(
+    tag = "memberships",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = Membership),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "invalid_transition", body = ErrorBody),
+    )
+)]
+#[post("/memberships/{id}/approve")]
+async fn approve_membership(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    id: web::Path<i64>,
+) -> AppResult<web::Json<Membership>> {
+    let (m, org) = managed_membership(&state, &me, id.into_inner()).await?;
+    let decision = Decision {
+        to: "active",
+        reason: None,
+        actor: me.id(),
+        ip: ip(&req, &state),
+    };
+    Ok(web::Json(
+        service::decide(&state.db, m, &org, decision).await?,
+    ))
+}
+
+/// Rejects a pending membership with a reason (the org's managers).
+#[utoipa::path(
+    tag = "memberships",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body = RejectRequest,
+    responses(
+        (status = 200, body = Membership),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "invalid_transition", body = ErrorBody),
+        (status = 422, description = "invalid_reason", body = ErrorBody),
+    )
+)]
+#[post("/memberships/{id}/reject")]
+async fn reject_membership(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    id: web::Path<i64>,
+    body: Json<RejectRequest>,
+) -> AppResult<web::Json<Membership>> {
+    // Whoever may not decide learns nothing, not even that the reason is wrong.
+    let (m, org) = managed_membership(&state, &me, id.into_inner()).await?;
+    let reason = clean_text(&body.reason, 500, "invalid_reason", "理由应为1到500个字")?;
+    let decision = Decision {
+        to: "rejected",
+        reason: Some(reason),
+        actor: me.id(),
+        ip: ip(&req, &state),
+    };
+    Ok(web::Json(
+        service::decide(&state.db, m, &org, decision).await?,
+    ))
+}
+
+/// Ends a membership: the member leaves, or a manager removes (optional `{"reason"}`).
+#[utoipa::path(
+    tag = "memberships",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body(content = Option<RemoveRequest>, description = "Optional, for a removal"),
+    responses(
+        (status = 204),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "invalid_transition", body = ErrorBody),
+        (status = 422, description = "invalid_reason", body = ErrorBody),
+    )
+)]
+#[delete("/memberships/{id}")]
+async fn end_membership(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let (m, org, standing) = access::membership_for(&state.db, &me, id.into_inner()).await?;
+    let by_manager = match standing {
+        MembershipAccess::Member => None,
+        MembershipAccess::Manager => {
+            let remove = parse_optional_body(&body)?;
+            let reason = match remove.reason {
+                Some(r) => Some(clean_text(&r, 500, "invalid_reason", "理由应为1到500个字")?),
+                None => None,
+            };
+            Some((me.id(), reason, ip(&req, &state)))
+        }
+    };
+    service::end(&state.db, m, &org, by_manager).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// An empty body, or a JSON object of `RemoveRequest`.
+fn parse_optional_body(body: &[u8]) -> AppResult<RemoveRequest> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(RemoveRequest::default());
+    }
+    let bad = || AppError::bad_request("请求内容格式不正确");
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| bad())?;
+    if !value.is_object() {
+        return Err(bad());
+    }
+    serde_json::from_value(value).map_err(|_| bad())
+}
+
+/// The caller's memberships, with the orgs' names.
+#[utoipa::path(
+    tag = "memberships",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, body = Page<MyMembership>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody))
+)]
+#[get("/me/memberships")]
+async fn my_memberships(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    q: web::Query<ListQuery>,
+) -> AppResult<web::Json<Page<MyMembership>>> {
+    let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
+    Ok(web::Json(
+        service::my_memberships(&state.db, me.id(), &page).await?,
+    ))
+}
+
+/// Members of an org with their full phones (the org's managers; audited).
+#[utoipa::path(
+    tag = "memberships",
+    security(("bearer" = [])),
+    params(("id" = i64, Path), MemberQuery),
+    responses(
+        (status = 200, body = Page<Member>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
+#[get("/orgs/{id}/members")]
+async fn org_members(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    id: web::Path<i64>,
+    q: web::Query<MemberQuery>,
+) -> AppResult<web::Json<Page<Member>>> {
+    let org = access::managed_org(&state.db, &me, id.into_inner()).await?;
+    let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) if MEMBER_STATUSES.contains(&s) => Some(s),
+        Some(_) => return Err(AppError::bad_request("status 不正确")),
+    };
+    Ok(web::Json(
+        service::members(&state.db, &org, status, &page, me.id(), ip(&req, &state)).await?,
+    ))
+}
+
+/// Adds a leader (班子成员) from the org's active members (the org's managers).
+#[utoipa::path(
+    tag = "orgs",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body = CreateLeader,
+    responses(
+        (status = 201, body = Leader),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "already_leader", body = ErrorBody),
+        (status = 422, description = "invalid_position, not_member", body = ErrorBody),
+    )
+)]
+#[post("/orgs/{id}/leaders")]
+async fn add_leader(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    id: web::Path<i64>,
+    body: Json<CreateLeader>,
+) -> AppResult<HttpResponse> {
+    let org = access::managed_org(&state.db, &me, id.into_inner()).await?;
+    let position = clean_text(&body.position, 50, "invalid_position", "职务应为1到50个字")?;
+    let leader = service::add_leader(
+        &state.db,
+        &org,
+        body.user_id,
+        position,
+        me.id(),
+        ip(&req, &state),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(leader))
+}
+
+/// An org's leaders: names and positions (any logged-in user).
+#[utoipa::path(
+    tag = "orgs",
+    security(("bearer" = [])),
+    params(("id" = i64, Path), ListQuery),
+    responses(
+        (status = 200, body = Page<Leader>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
+#[get("/orgs/{id}/leaders")]
+async fn list_leaders(
+    state: web::Data<AppState>,
+    _me: AuthUser,
+    id: web::Path<i64>,
+    q: web::Query<ListQuery>,
+) -> AppResult<web::Json<Page<Leader>>> {
+    let org = access::live_org(&state.db, id.into_inner()).await?;
+    let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
+    Ok(web::Json(
+        service::leaders_of(&state.db, org.id, &page).await?,
+    ))
+}
+
+/// Removes a leader (the org's managers).
+#[utoipa::path(
+    tag = "orgs",
+    security(("bearer" = [])),
+    params(("id" = i64, Path), ("leader_id" = i64, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+#[delete("/orgs/{id}/leaders/{leader_id}")]
+async fn remove_leader(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    let (id, leader_id) = path.into_inner();
+    let org = access::managed_org(&state.db, &me, id).await?;
+    service::remove_leader(&state.db, &org, leader_id, me.id(), ip(&req, &state)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,450 @@
+//! The units register: `POST/GET /units`, `GET/PATCH /units/{id}`, the bulk
+//! import with its templates, and `GET /units/lookup` for workers.
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use futures_util::StreamExt;
+use sea_orm::{EntityTrait, TransactionTrait};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::audit::{self, Entry};
+use crate::auth::AuthUser;
+use crate::auth::client_ip::client_ip;
+use crate::auth::scope::admin_region_ids;
+use crate::entity::{regions, units};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::Json;
+use crate::pagination::{Page, PageQuery};
+use crate::state::AppState;
+use crate::units::dto::{
+    CreateUnit, ImportErrorBody, ImportQuery, ImportUpload, Imported, ListQuery, LookupQuery,
+    PatchUnit, Unit, UnitBrief,
+};
+use crate::units::import::{self, Format, MAX_FILE_BYTES};
+use crate::units::service::{self, NewUnit, UnitChanges, UnitKind};
+
+/// Registers the unit routes; the fixed paths come before `/units/{id}`.
+pub fn config(cfg: &mut ServiceConfig) {
+    cfg.service(lookup_units)
+        .service(template_csv)
+        .service(template_xlsx)
+        .service(import_units)
+        .service(list_units)
+        .service(create_unit)
+        .service(get_unit)
+        .service(patch_unit);
+}
+
+fn ip(req: &HttpRequest, state: &AppState) -> Option<String> {
+    client_ip(req, &state.settings.trusted_proxies).map(|i| i.to_string())
+}
+
+/// Creates a unit in a region the caller administers.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer" = [])),
+    request_body = CreateUnit,
+    responses(
+        (status = 201, body = Unit),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not an admin of the region", body = ErrorBody),
+        (status = 409, description = "uscc_exists", body = ErrorBody),
+        (status = 422, description = "invalid_name, invalid_uscc, invalid_kind, invalid_employee_count, invalid_industry, invalid_region", body = ErrorBody),
+    )
+)]
+#[post("/units")]
+async fn create_unit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    body: Json<CreateUnit>,
+) -> AppResult<HttpResponse> {
+    service::require_admin(&me.roles)?;
+    let b = body.into_inner();
+    let new = NewUnit {
+        name: service::parse_name(&b.name)?,
+        uscc: service::parse_uscc(&b.uscc)?,
+        kind: UnitKind::parse(&b.kind)?,
+        region_id: b.region_id,
+        employee_count: service::parse_employees(b.employee_count)?,
+        above_scale: b.above_scale,
+        has_party_org: b.has_party_org,
+        industry: service::parse_industry(b.industry.as_deref())?,
+    };
+    service::writable_region(&state.db, &me.roles, new.region_id).await?;
+    let (ip, actor) = (ip(&req, &state), me.id());
+    let created = state
+        .db
+        .transaction::<_, units::Model, AppError>(|txn| {
+            Box::pin(async move {
+                let u = service::insert(txn, new).await?;
+                audit::record(
+                    txn,
+                    Entry {
+                        actor: Some(actor),
+                        action: "unit.create",
+                        target: format!("unit:{}", u.id),
+                        region_id: Some(u.region_id),
+                        ip,
+                        detail: Some(serde_json::json!({ "name": u.name, "uscc": u.uscc })),
+                    },
+                )
+                .await?;
+                Ok(u)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(Unit::from(created)))
+}
+
+/// One unit (admins whose region covers it; 404 for anyone else).
+#[utoipa::path(
+    tag = "units",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Unit), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+#[get("/units/{id}")]
+async fn get_unit(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<i64>,
+) -> AppResult<web::Json<Unit>> {
+    let unit = service::visible_unit(&state.db, &me.roles, id.into_inner()).await?;
+    Ok(web::Json(unit.into()))
+}
+
+/// Changes the given fields of a unit; moving it needs the new region in scope too.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body = PatchUnit,
+    responses(
+        (status = 200, body = Unit),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "The new region is outside the caller's scope", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "uscc_exists", body = ErrorBody),
+        (status = 422, description = "invalid_name, invalid_uscc, invalid_kind, invalid_employee_count, invalid_industry, invalid_region", body = ErrorBody),
+    )
+)]
+#[patch("/units/{id}")]
+async fn patch_unit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    id: web::Path<i64>,
+    body: Json<PatchUnit>,
+) -> AppResult<web::Json<Unit>> {
+    let unit = service::visible_unit(&state.db, &me.roles, id.into_inner()).await?;
+    let b = body.into_inner();
+    let changes = UnitChanges {
+        name: b.name.as_deref().map(service::parse_name).transpose()?,
+        uscc: b.uscc.as_deref().map(service::parse_uscc).transpose()?,
+        kind: b.kind.as_deref().map(UnitKind::parse).transpose()?,
+        region_id: b.region_id,
+        employee_count: b.employee_count.map(service::parse_employees).transpose()?,
+        above_scale: b.above_scale,
+        has_party_org: b.has_party_org,
+        industry: b
+            .industry
+            .map(|i| service::parse_industry(i.as_deref()))
+            .transpose()?,
+    };
+    if let Some(to) = changes.region_id.filter(|to| *to != unit.region_id) {
+        service::writable_region(&state.db, &me.roles, to).await?;
+    }
+    let (ip, actor, id) = (ip(&req, &state), me.id(), unit.id);
+    let updated = state
+        .db
+        .transaction::<_, units::Model, AppError>(|txn| {
+            Box::pin(async move {
+                // Re-read inside the transaction so the changes apply to the current row.
+                let current = units::Entity::find_by_id(id)
+                    .one(txn)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                let from_region = current.region_id;
+                let (u, changed) = service::update(txn, current, changes).await?;
+                if !changed.is_empty() {
+                    audit::record(
+                        txn,
+                        Entry {
+                            actor: Some(actor),
+                            action: "unit.update",
+                            target: format!("unit:{}", u.id),
+                            region_id: Some(u.region_id),
+                            ip,
+                            detail: Some(serde_json::json!({
+                                "fields": changed,
+                                "from_region_id": from_region,
+                            })),
+                        },
+                    )
+                    .await?;
+                }
+                Ok(u)
+            })
+        })
+        .await?;
+    Ok(web::Json(updated.into()))
+}
+
+/// Units of a region's whole subtree (admin of the region), by id.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, body = Page<Unit>),
+        (status = 400, description = "region_id missing, bad kind, q, limit or cursor", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    )
+)]
+#[get("/units")]
+async fn list_units(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    q: web::Query<ListQuery>,
+) -> AppResult<web::Json<Page<Unit>>> {
+    let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
+    let region_id = q
+        .region_id
+        .ok_or_else(|| AppError::bad_request("缺少 region_id"))?;
+    let kind = q
+        .kind
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .map(|k| UnitKind::parse(k).map_err(|_| AppError::bad_request("kind 不正确")))
+        .transpose()?;
+    let term = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    if term.is_some_and(|t| t.chars().count() > 50) {
+        return Err(AppError::bad_request("查找内容不能超过50个字"));
+    }
+    service::require_admin(&me.roles)?;
+    let region = service::writable_region(&state.db, &me.roles, region_id)
+        .await
+        .map_err(|e| match e {
+            AppError::Unprocessable(..) => AppError::Forbidden("forbidden", "只能查看本辖区的单位"),
+            other => other,
+        })?;
+    let rows = service::list(
+        &state.db,
+        service::ListFilter {
+            region: &region,
+            kind,
+            q: term,
+            after: page.after,
+            limit: page.limit + 1,
+        },
+    )
+    .await?;
+    Ok(web::Json(page.finish(rows, |u| u.id, Unit::from)))
+}
+
+/// Finds units by name, for a worker choosing their workplace.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer" = [])),
+    params(LookupQuery),
+    responses((status = 200, body = Page<UnitBrief>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody))
+)]
+#[get("/units/lookup")]
+async fn lookup_units(
+    state: web::Data<AppState>,
+    _me: AuthUser,
+    q: web::Query<LookupQuery>,
+) -> AppResult<web::Json<Page<UnitBrief>>> {
+    let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
+    let term = q.q.trim();
+    let n = term.chars().count();
+    if !(2..=50).contains(&n) {
+        return Err(AppError::bad_request("请输入2到50个字查找"));
+    }
+    let rows = service::lookup(&state.db, term, page.after, page.limit + 1).await?;
+    Ok(web::Json(page.finish(
+        rows,
+        |u| u.id,
+        |u| UnitBrief {
+            id: u.id,
+            name: u.name,
+            kind: u.kind,
+            region_id: u.region_id,
+        },
+    )))
+}
+
+// ---------------------------------------------------------------- import
+
+/// The code of the caller's first admin region, for the template's example row.
+async fn example_region_code(state: &AppState, me: &AuthUser) -> AppResult<String> {
+    service::require_admin(&me.roles)?;
+    let first = admin_region_ids(&me.roles).next();
+    let region = match first {
+        Some(id) => regions::Entity::find_by_id(id).one(&state.db).await?,
+        None => None,
+    };
+    Ok(region.map_or_else(|| "340100".to_owned(), |r| r.code))
+}
+
+fn download(content_type: &str, name: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(body)
+}
+
+/// The CSV import template (UTF-8 with BOM): header and one example row.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, content_type = "text/csv", body = String),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    )
+)]
+#[get("/units/import-template.csv")]
+async fn template_csv(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
+    let code = example_region_code(&state, &me).await?;
+    Ok(download(
+        "text/csv; charset=utf-8",
+        "units-import-template.csv",
+        import::template_csv(&code)?,
+    ))
+}
+
+/// The XLSX import template: header and one example row.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    )
+)]
+#[get("/units/import-template.xlsx")]
+async fn template_xlsx(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
+    let code = example_region_code(&state, &me).await?;
+    Ok(download(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "units-import-template.xlsx",
+        import::template_xlsx(&code)?,
+    ))
+}
+
+/// Reads the multipart field `file` into memory, up to `MAX_FILE_BYTES`.
+async fn read_file_field(req: &HttpRequest, mut form: Multipart) -> AppResult<Vec<u8>> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    // Room for the multipart framing around the file itself.
+    if declared.is_some_and(|n| n > MAX_FILE_BYTES + 64 * 1024) {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let malformed = |_| AppError::bad_request("请以 multipart/form-data 上传文件（字段 file）");
+    let mut file = None;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(malformed)?;
+        let is_file = field.name() == Some("file") && file.is_none();
+        let mut buf = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(malformed)?;
+            if is_file {
+                if buf.len() + chunk.len() > MAX_FILE_BYTES {
+                    return Err(AppError::PayloadTooLarge);
+                }
+                buf.extend_from_slice(&chunk);
+            }
+        }
+        if is_file {
+            file = Some(buf);
+        }
+    }
+    file.ok_or_else(|| AppError::bad_request("缺少上传文件（字段 file）"))
+}
+
+/// Imports units from a CSV or XLSX file: every row is checked, then all are stored or none.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(content_type = "multipart/form-data", content = ImportUpload),
+    responses(
+        (status = 201, body = Imported),
+        (status = 400, description = "region_id or the file field missing, not multipart", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not an admin of the region", body = ErrorBody),
+        (status = 409, description = "uscc_exists: registered meanwhile by someone else", body = ErrorBody),
+        (status = 413, description = "File larger than 10 MiB", body = ErrorBody),
+        (status = 415, description = "Neither UTF-8 CSV nor XLSX", body = ErrorBody),
+        (status = 422, description = "import_invalid (with rows) or invalid_region", body = ImportErrorBody),
+    )
+)]
+#[post("/units/import")]
+async fn import_units(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    q: web::Query<ImportQuery>,
+    form: Multipart,
+) -> AppResult<HttpResponse> {
+    let region_id = q
+        .region_id
+        .ok_or_else(|| AppError::bad_request("缺少 region_id"))?;
+    service::require_admin(&me.roles)?;
+    let scope = service::writable_region(&state.db, &me.roles, region_id).await?;
+    let bytes = read_file_field(&req, form).await?;
+    let format = Format::detect(&bytes)?;
+    let started = std::time::Instant::now();
+    let sheet = web::block(move || import::read(&bytes, format))
+        .await
+        .map_err(|e| AppError::Internal(format!("import reader: {e}")))??;
+    let read_ms = started.elapsed().as_millis();
+    let rows = import::check(&state.db, &scope, sheet).await?;
+    let check_ms = started.elapsed().as_millis() - read_ms;
+    let (ip, actor) = (ip(&req, &state), me.id());
+    let imported = state
+        .db
+        .transaction::<_, usize, AppError>(|txn| {
+            Box::pin(async move {
+                let n = import::store(txn, rows).await?;
+                audit::record(
+                    txn,
+                    Entry {
+                        actor: Some(actor),
+                        action: "unit.import",
+                        target: format!("region:{}", scope.id),
+                        region_id: Some(scope.id),
+                        ip,
+                        detail: Some(serde_json::json!({
+                            "imported": n,
+                            "format": format.as_str(),
+                        })),
+                    },
+                )
+                .await?;
+                Ok(n)
+            })
+        })
+        .await?;
+    tracing::info!(
+        imported,
+        format = format.as_str(),
+        read_ms,
+        check_ms,
+        total_ms = started.elapsed().as_millis(),
+        "units imported"
+    );
+    Ok(HttpResponse::Created().json(Imported { imported }))
+}
