@@ -494,7 +494,15 @@ async fn main() {
     let n_units = env_num("BENCH_UNITS", 200_000);
     let n_orgs = env_num("BENCH_ORGS", 150_000);
     let calls = env_num("BENCH_CALLS", 10);
-    let data = tempfile::tempdir().expect("temp dir");
+    // BENCH_DATA_DIR keeps the generated SQLite database for a look with sqlite3.
+    let temp = tempfile::tempdir().expect("temp dir");
+    let data = match std::env::var("BENCH_DATA_DIR") {
+        Ok(dir) => {
+            std::fs::create_dir_all(&dir).expect("data dir");
+            std::path::PathBuf::from(dir)
+        }
+        Err(_) => temp.path().to_owned(),
+    };
     let pg_server = std::env::var("BENCH_DATABASE_URL")
         .ok()
         .filter(|s| !s.trim().is_empty())
@@ -515,7 +523,7 @@ async fn main() {
         None => (
             format!(
                 "sqlite://{}?mode=rwc",
-                data.path().join("bench.db").display()
+                data.as_path().join("bench.db").display()
             ),
             None,
         ),
@@ -546,7 +554,7 @@ async fn main() {
         set.org_units,
         t0.elapsed().as_secs_f64()
     );
-    let status = qunjia(data.path(), &url)
+    let status = qunjia(data.as_path(), &url)
         .args([
             "grant",
             "--phone",
@@ -562,7 +570,7 @@ async fn main() {
         .expect("qunjia grant");
     assert!(status.success(), "grant failed");
 
-    let server = Server::start(data.path(), &url).await;
+    let server = Server::start(data.as_path(), &url).await;
     let http = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(600))

@@ -716,3 +716,100 @@ async fn units_csv_returns_every_unit_once_when_a_region_holds_more_than_a_batch
     let coverage = coverage_of(&app, &admin.access, county).await;
     assert_eq!(counts(&coverage), [2130, 2130, 0, 0, 0, 0, 0]);
 }
+
+/// The per-type counts on the unit row, kept by the database's triggers.
+async fn unit_counts(app: &TestApp, unit: i64) -> (i32, i32, i32) {
+    let u = units::Entity::find_by_id(unit)
+        .one(&app.state.db)
+        .await
+        .expect("query")
+        .expect("unit");
+    (u.orgs_union, u.orgs_league, u.orgs_women)
+}
+
+#[tokio::test]
+async fn coverage_follows_orgs_dissolved_revived_and_units_unlisted_after_creation() {
+    // Arrange: one required unit (platform), a union and a league listing it.
+    let app = spawn_app().await;
+    let hefei = app.region_id("340100").await;
+    let unit = add_unit(&app, 1, "平台甲", ("platform", 5, false, false, hefei)).await;
+    let union = add_org(&app, "工会", "union", hefei, false, &[unit]).await;
+    let league = add_org(&app, "团支部", "league", hefei, false, &[unit]).await;
+    let admin = app
+        .login_with_role("13900000001", "admin", &format!("region:{hefei}"))
+        .await;
+    assert_eq!(unit_counts(&app, unit).await, (1, 1, 0));
+    let covered = |b: &Value| (b["covered"]["union"].as_i64(), b["covered"]["any"].as_i64());
+    assert_eq!(
+        covered(&coverage_of(&app, &admin.access, hefei).await),
+        (Some(1), Some(1))
+    );
+
+    // Act + Assert: dissolving, reviving and unlisting move the counts.
+    let exec = |sql: String| {
+        let db = app.state.db.clone();
+        async move {
+            sea_orm::ConnectionTrait::execute_unprepared(&db, &sql)
+                .await
+                .expect("sql");
+        }
+    };
+    exec(format!(
+        "UPDATE orgs SET dissolved_at = 5 WHERE id = {union}"
+    ))
+    .await;
+    assert_eq!(unit_counts(&app, unit).await, (0, 1, 0));
+    assert_eq!(
+        covered(&coverage_of(&app, &admin.access, hefei).await),
+        (Some(0), Some(1))
+    );
+    exec(format!("DELETE FROM org_units WHERE org_id = {league}")).await;
+    assert_eq!(unit_counts(&app, unit).await, (0, 0, 0));
+    assert_eq!(
+        covered(&coverage_of(&app, &admin.access, hefei).await),
+        (Some(0), Some(0))
+    );
+    exec(format!(
+        "UPDATE orgs SET dissolved_at = NULL WHERE id = {union}"
+    ))
+    .await;
+    assert_eq!(unit_counts(&app, unit).await, (1, 0, 0));
+    // A change that does not touch liveness or type leaves the counts alone.
+    exec(format!(
+        "UPDATE orgs SET name = '工会（新）' WHERE id = {union}"
+    ))
+    .await;
+    assert_eq!(unit_counts(&app, unit).await, (1, 0, 0));
+}
+
+#[tokio::test]
+async fn coverage_counts_every_org_when_many_are_created_for_one_unit_at_once() {
+    // Arrange
+    let app = spawn_app().await;
+    let hefei = app.region_id("340100").await;
+    let unit = add_unit(&app, 2, "平台乙", ("platform", 5, false, false, hefei)).await;
+    let admin = app
+        .login_with_role("13900000001", "admin", &format!("region:{hefei}"))
+        .await;
+
+    // Act: 12 unions and 8 league branches created through the API at the same moment.
+    let results = futures_util::future::join_all((0..20).map(|i| {
+        let kind = if i < 12 { "union" } else { "league" };
+        let body = json!({
+            "name": format!("平台组织{i}"), "type": kind, "form": "online",
+            "region_id": hefei, "unit_ids": [unit], "join_policy": "open",
+        });
+        let (app, token) = (&app, admin.access.clone());
+        async move {
+            app.post_auth("/api/v1/orgs", &token, &body)
+                .await
+                .status()
+                .as_u16()
+        }
+    }))
+    .await;
+
+    // Assert: none lost, none doubled.
+    assert!(results.iter().all(|s| *s == 201), "{results:?}");
+    assert_eq!(unit_counts(&app, unit).await, (12, 8, 0));
+}

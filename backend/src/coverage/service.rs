@@ -49,9 +49,9 @@ const REQUIRED: &str = "(NOT u.has_party_org AND (\
     OR (u.kind = 'enterprise' AND (u.above_scale OR (u.employee_count >= ? AND s.in_park = 1))) \
     OR u.kind = 'platform'))";
 
-/// A live organization lists unit `u`.
-const HAS_LIVE_ORG: &str = "EXISTS (SELECT 1 FROM org_units ou JOIN orgs o ON o.id = ou.org_id \
-    WHERE ou.unit_id = u.id AND o.dissolved_at IS NULL)";
+/// A live organization lists unit `u` (the per-type counts are kept by triggers,
+/// see migration `m20261126_000003_unit_org_counts`).
+const HAS_LIVE_ORG: &str = "(u.orgs_union + u.orgs_league + u.orgs_women) > 0";
 
 fn like_subtree(region: &regions::Model) -> String {
     // Paths hold digits and slashes only, so the prefix needs no escaping.
@@ -124,19 +124,12 @@ pub async fn coverage(
         .await?;
     let sql = format!(
         "{cte}, \
-         cov AS (SELECT ou.unit_id, \
-             MAX(CASE WHEN o.\"type\" = 'union' THEN 1 ELSE 0 END) AS cu, \
-             MAX(CASE WHEN o.\"type\" = 'league' THEN 1 ELSE 0 END) AS cl, \
-             MAX(CASE WHEN o.\"type\" = 'women' THEN 1 ELSE 0 END) AS cw \
-           FROM org_units ou JOIN orgs o ON o.id = ou.org_id \
-           WHERE o.dissolved_at IS NULL \
-             AND ou.unit_id IN (SELECT u2.id FROM units u2 JOIN sub s2 ON s2.id = u2.region_id) \
-           GROUP BY ou.unit_id), \
          f AS (SELECT s.child_id, CASE WHEN {REQUIRED} THEN 1 ELSE 0 END AS req, \
-             COALESCE(cov.cu, 0) AS cu, COALESCE(cov.cl, 0) AS cl, COALESCE(cov.cw, 0) AS cw, \
-             CASE WHEN cov.unit_id IS NULL THEN 0 ELSE 1 END AS ca \
-           FROM units u JOIN sub s ON s.id = u.region_id \
-           LEFT JOIN cov ON cov.unit_id = u.id) \
+             CASE WHEN u.orgs_union > 0 THEN 1 ELSE 0 END AS cu, \
+             CASE WHEN u.orgs_league > 0 THEN 1 ELSE 0 END AS cl, \
+             CASE WHEN u.orgs_women > 0 THEN 1 ELSE 0 END AS cw, \
+             CASE WHEN {HAS_LIVE_ORG} THEN 1 ELSE 0 END AS ca \
+           FROM units u JOIN sub s ON s.id = u.region_id) \
          SELECT child_id, COUNT(*) AS units, SUM(req) AS required, SUM(cu) AS cu, \
            SUM(cl) AS cl, SUM(cw) AS cw, SUM(ca) AS ca, SUM(req * ca) AS rca \
          FROM f GROUP BY child_id",

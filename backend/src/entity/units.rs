@@ -19,6 +19,12 @@ pub struct Model {
     pub industry: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Live unions listing this unit (kept by database triggers).
+    pub orgs_union: i32,
+    /// Live league branches listing this unit (kept by database triggers).
+    pub orgs_league: i32,
+    /// Live women's organizations listing this unit (kept by database triggers).
+    pub orgs_women: i32,
 }
 
 /// No relations are navigated through the ORM; joins are written where needed.
