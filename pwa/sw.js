@@ -14,6 +14,16 @@ const SHELL = [
   '/views/join.js',
   '/views/myorgs.js',
   '/views/findorgs.js',
+  '/style.css',
+  '/manifest.webmanifest',
+  '/icons/icon-192.png',
+  '/icons/icon-512.png',
+  '/icons/maskable-512.png',
+];
+
+// Officer screens: most phones never open them, so they are not precached (a
+// worker's first visit stays small); they are cached the first time they load.
+const ON_DEMAND = [
   '/views/admin.js',
   '/views/approvals.js',
   '/views/orgs.js',
@@ -21,11 +31,6 @@ const SHELL = [
   '/views/poster.js',
   '/views/units.js',
   '/views/coverage.js',
-  '/style.css',
-  '/manifest.webmanifest',
-  '/icons/icon-192.png',
-  '/icons/icon-512.png',
-  '/icons/maskable-512.png',
 ];
 
 self.addEventListener('install', (event) => {
@@ -67,6 +72,15 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(fromCache('/index.html').then((hit) => hit || fetch(req)));
     return;
   }
-  if (!SHELL.includes(path)) return;
-  event.respondWith(fromCache(path).then((hit) => hit || fetch(req)));
+  if (SHELL.includes(path)) {
+    event.respondWith(fromCache(path).then((hit) => hit || fetch(req)));
+  } else if (ON_DEMAND.includes(path)) {
+    event.respondWith(fromCache(path).then((hit) => hit || fetch(req).then((res) => {
+      if (res.ok) {
+        const copy = res.clone();
+        caches.open(CACHE).then((cache) => cache.put(path, copy));
+      }
+      return res;
+    })));
+  }
 });
