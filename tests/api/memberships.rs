@@ -852,3 +852,48 @@ async fn leaving_ends_the_persons_leader_post() {
     assert_eq!(left.status().as_u16(), 204);
     assert_eq!(count::<leaders::Entity>(&w.app).await, 0);
 }
+
+#[tokio::test]
+async fn delete_me_ends_live_memberships_and_leader_posts_of_the_deleted_person() {
+    // Arrange: the worker is an active member and a leader of one org, pending in another.
+    let w = world().await;
+    let open = union_of_zhilian(&w, "open").await;
+    let approval = union_of_zhilian(&w, "approval").await;
+    assert_eq!(join(&w.app, &open, &w.worker).await.status().as_u16(), 201);
+    assert_eq!(
+        join(&w.app, &approval, &w.worker).await.status().as_u16(),
+        201
+    );
+    let leader = w
+        .app
+        .post_auth(
+            &format!("{ORGS}/{}/leaders", id(&open)),
+            &w.hefei_admin.access,
+            &json!({ "user_id": w.worker.user_id, "position": "主席" }),
+        )
+        .await;
+    assert_eq!(leader.status().as_u16(), 201);
+
+    // Act
+    let res = delete_auth(&w.app, "/api/v1/me", &w.worker.access).await;
+
+    // Assert: history kept, nothing live.
+    assert_eq!(res.status().as_u16(), 202);
+    let mine: Vec<_> = rows(&w.app)
+        .await
+        .into_iter()
+        .filter(|m| m.user_id == w.worker.user_id)
+        .collect();
+    assert_eq!(mine.len(), 2);
+    assert!(
+        mine.iter()
+            .all(|m| m.status == "left" && m.ended_at.is_some()),
+        "{mine:?}"
+    );
+    let posts = leaders::Entity::find()
+        .filter(leaders::Column::UserId.eq(w.worker.user_id))
+        .all(&w.app.state.db)
+        .await
+        .expect("leaders");
+    assert_eq!(posts, vec![]);
+}

@@ -8,7 +8,10 @@ use sea_orm::{
 use crate::auth::phone::mask;
 use crate::auth::scope::Role;
 use crate::db::now_ms;
-use crate::entity::{audit_log, idempotency_keys, otp_codes, refresh_tokens, roles, units, users};
+use crate::entity::{
+    audit_log, idempotency_keys, leaders, memberships, otp_codes, refresh_tokens, roles, units,
+    users,
+};
 use crate::error::{AppError, AppResult};
 use crate::people::dto::{PatchMe, User};
 
@@ -200,6 +203,19 @@ pub async fn anonymise(db: &DatabaseConnection, user: &users::Model) -> AppResul
                 .await?;
             roles::Entity::delete_many()
                 .filter(roles::Column::UserId.eq(user.id))
+                .exec(txn)
+                .await?;
+            // A deleted person is no longer a member or a leader; ended memberships
+            // stay as anonymous history.
+            memberships::Entity::update_many()
+                .col_expr(memberships::Column::Status, "left".into())
+                .col_expr(memberships::Column::EndedAt, now.into())
+                .filter(memberships::Column::UserId.eq(user.id))
+                .filter(memberships::Column::Status.is_in(["pending", "active"]))
+                .exec(txn)
+                .await?;
+            leaders::Entity::delete_many()
+                .filter(leaders::Column::UserId.eq(user.id))
                 .exec(txn)
                 .await?;
             idempotency_keys::Entity::delete_many()
