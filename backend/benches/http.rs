@@ -9,133 +9,15 @@
 //!
 //! The load generator runs on the same machine as the server, so on a small
 //! machine the numbers are a floor, not the server's ceiling.
-use std::collections::HashMap;
-use std::net::TcpListener;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+#[path = "common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
+use common::{Server, client, cpus, env_database_url, env_num, loadavg, mib, ms, random_phone};
 
 const STARTS: usize = 5;
 const CONNECTIONS: usize = 64;
-
-/// A `qunjia` child process with piped logs; killed when dropped.
-struct Server {
-    child: Child,
-    pid: u32,
-    base: String,
-    /// Login codes read from the log: phone → last code.
-    codes: Arc<Mutex<HashMap<String, String>>>,
-    _data: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
-/// Reads log lines until the pipe closes, remembering `sms to=<phone> code=<code>`.
-fn drain<R: AsyncRead + Unpin + Send + 'static>(
-    pipe: R,
-    codes: Arc<Mutex<HashMap<String, String>>>,
-) {
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(pipe).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some((phone, code)) = parse_sms(&line) {
-                codes.lock().expect("lock").insert(phone, code);
-            }
-        }
-    });
-}
-
-fn parse_sms(line: &str) -> Option<(String, String)> {
-    let rest = &line[line.find("sms to=")? + "sms to=".len()..];
-    let phone: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let rest = &rest[rest.find("code=")? + "code=".len()..];
-    let code: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    (phone.len() == 11 && code.len() == 6).then_some((phone, code))
-}
-
-impl Server {
-    fn spawn(database_url: Option<&str>) -> Server {
-        let data = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_qunjia"));
-        cmd.arg("serve")
-            .env("QUNJIA_DATA_DIR", data.path())
-            .env("QUNJIA_BIND", format!("127.0.0.1:{port}"))
-            .env("QUNJIA_SMS_PROVIDER", "log")
-            .env("QUNJIA_OTP_IP_LIMIT_PER_HOUR", "1000")
-            .env("RUST_LOG", "info")
-            .env_remove("DATABASE_URL")
-            .env_remove("QUNJIA_ENV")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        if let Some(url) = database_url {
-            cmd.env("DATABASE_URL", url);
-        }
-        let mut child = cmd.spawn().expect("start the qunjia binary");
-        let pid = child.id().expect("pid");
-        let codes: Arc<Mutex<HashMap<String, String>>> = Arc::default();
-        drain(child.stdout.take().expect("stdout"), codes.clone());
-        drain(child.stderr.take().expect("stderr"), codes.clone());
-        Server {
-            child,
-            pid,
-            base: format!("http://127.0.0.1:{port}"),
-            codes,
-            _data: data,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// Polls `/health` every 2 ms until it answers 200; returns the time since `since`.
-    async fn wait_healthy(&mut self, http: &reqwest::Client, since: Instant) -> Duration {
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("qunjia exited during start-up: {status}");
-            }
-            if let Ok(r) = http.get(self.url("/health")).send().await
-                && r.status() == 200
-            {
-                return since.elapsed();
-            }
-            assert!(
-                since.elapsed() < Duration::from_secs(60),
-                "no 200 from /health within 60 s"
-            );
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    }
-
-    /// Resident memory in KiB (VmRSS).
-    fn rss_kib(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmRSS:"))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|n| n.parse().ok())
-            })
-            .unwrap_or(0)
-    }
-
-    async fn stop(mut self) {
-        let _ = self.child.kill().await;
-    }
-}
 
 // ---------------------------------------------------------------- statistics
 
@@ -150,10 +32,6 @@ fn percentile(sorted_us: &[u32], p: f64) -> f64 {
     }
     let i = ((sorted_us.len() as f64 * p).ceil() as usize).clamp(1, sorted_us.len()) - 1;
     f64::from(sorted_us[i]) / 1000.0
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
 }
 
 struct Load {
@@ -177,28 +55,7 @@ async fn load(server: &Server, path: &str, token: Option<&str>, secs: u64) -> Lo
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
 
-    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let sampler = {
-        let (sampling, pid) = (sampling.clone(), server.pid);
-        tokio::spawn(async move {
-            let probe = |pid: u32| {
-                std::fs::read_to_string(format!("/proc/{pid}/status"))
-                    .ok()
-                    .and_then(|s| {
-                        s.lines()
-                            .find(|l| l.starts_with("VmRSS:"))
-                            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-                    })
-                    .unwrap_or(0)
-            };
-            let mut peak = 0;
-            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
-                peak = peak.max(probe(pid));
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            peak.max(probe(pid))
-        })
-    };
+    let sampler = server.peak_rss(Duration::from_millis(50));
 
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
@@ -233,8 +90,7 @@ async fn load(server: &Server, path: &str, token: Option<&str>, secs: u64) -> Lo
         errors += err;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
-    let peak_rss_kib = sampler.await.expect("sampler");
+    let peak_rss_kib = sampler.stop().await;
     all.sort_unstable();
     Load {
         requests: all.len(),
@@ -247,48 +103,6 @@ async fn load(server: &Server, path: &str, token: Option<&str>, secs: u64) -> Lo
 }
 
 // ---------------------------------------------------------------- steps
-
-/// Asks for a code, reads it from the server's log and logs in → access token.
-async fn log_in(server: &Server, http: &reqwest::Client) -> String {
-    // A fresh number each run: a reused database (BENCH_DATABASE_URL) keeps the
-    // one-code-per-minute limit of earlier runs.
-    let phone = format!("139{:08}", rand::random_range(0..100_000_000u32));
-    let r = http
-        .post(server.url("/api/v1/auth/otp"))
-        .json(&json!({ "phone": phone }))
-        .send()
-        .await
-        .expect("otp request");
-    assert_eq!(
-        r.status(),
-        202,
-        "otp: {}",
-        r.text().await.unwrap_or_default()
-    );
-    let since = Instant::now();
-    let code = loop {
-        if let Some(c) = server.codes.lock().expect("lock").get(&phone).cloned() {
-            break c;
-        }
-        assert!(
-            since.elapsed() < Duration::from_secs(10),
-            "no `sms to={phone} code=…` line in the server log"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
-    let r = http
-        .post(server.url("/api/v1/auth/login"))
-        .json(&json!({ "phone": phone, "code": code }))
-        .send()
-        .await
-        .expect("login request");
-    assert_eq!(r.status(), 200, "login");
-    let body: Value = r.json().await.expect("login json");
-    body["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_owned()
-}
 
 /// The precache list of the service worker: the quoted paths in `const SHELL = [ … ];`.
 fn precache_list(sw: &str) -> Vec<String> {
@@ -362,13 +176,6 @@ async fn shell_bytes(server: &Server, http: &reqwest::Client) -> Vec<Transfer> {
     out
 }
 
-/// The 1/5/15-minute load averages.
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
 fn describe_db(url: Option<&str>) -> String {
     match url {
         None => "SQLite (new file in a temp dir)".into(),
@@ -388,24 +195,14 @@ fn describe_db(url: Option<&str>) -> String {
 
 #[tokio::main]
 async fn main() {
-    let secs: u64 = std::env::var("BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|&s| s > 0)
-        .unwrap_or(10);
-    let db_url = std::env::var("BENCH_DATABASE_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty());
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .expect("client");
+    let secs = env_num("BENCH_SECS", 10) as u64;
+    let db_url = env_database_url();
+    let http = client(Duration::from_secs(5));
 
     println!("qunjia http bench — {}", env!("CARGO_BIN_EXE_qunjia"));
     println!(
         "cpus: {}, load phase: {secs} s × {CONNECTIONS} connections, client on the same machine",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        cpus()
     );
     println!("loadavg before: {}", loadavg());
 
@@ -414,7 +211,9 @@ async fn main() {
     let mut idle_rss = Vec::new();
     for _ in 0..STARTS {
         let t0 = Instant::now();
-        let mut server = Server::spawn(None);
+        // Inside the timed span, as creating the data dir is part of a start.
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut server = Server::spawn(data.path(), None, None);
         starts.push(server.wait_healthy(&http, t0).await);
         tokio::time::sleep(Duration::from_millis(500)).await;
         idle_rss.push(server.rss_kib());
@@ -426,11 +225,12 @@ async fn main() {
 
     // (c) + (d): the load server (SQLite or BENCH_DATABASE_URL).
     let db = describe_db(db_url.as_deref());
-    let mut server = Server::spawn(db_url.as_deref());
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut server = Server::spawn(data.path(), db_url.as_deref(), None);
     server.wait_healthy(&http, Instant::now()).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let load_idle = server.rss_kib();
-    let token = log_in(&server, &http).await;
+    let token = server.log_in(&http, &random_phone()).await;
     let health = load(&server, "/health", None, secs).await;
     let me = load(&server, "/api/v1/me", Some(&token), secs).await;
     let after = server.rss_kib();
@@ -447,8 +247,8 @@ async fn main() {
     );
     println!(
         "  min {:>7.1} ms   median {:>7.1} ms",
-        min_start.as_secs_f64() * 1e3,
-        med_start.as_secs_f64() * 1e3
+        ms(min_start),
+        ms(med_start)
     );
     println!(
         "idle RSS 0.5 s after start: min {:.1} MiB, median {:.1} MiB",

@@ -6,15 +6,14 @@
 //! Environment:
 //! - `BENCH_RUNS` — uploads per format (default 3; each run uses new codes).
 //! - `BENCH_DATABASE_URL` — also run against this database (e.g. PostgreSQL).
-use std::collections::HashMap;
-use std::net::TcpListener;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+#[path = "common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
+use common::{Server, client, cpus, env_database_url, env_num, grant, loadavg, ms, random_phone};
+use qunjia::units::uscc::check_char;
+use serde_json::Value;
 
 const ROWS: u32 = 10_000;
 const TARGET: Duration = Duration::from_secs(5);
@@ -30,178 +29,7 @@ const HEADER: [&str; 8] = [
     "行业(industry)",
 ];
 
-/// A `qunjia serve` child with piped logs; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    codes: Arc<Mutex<HashMap<String, String>>>,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
-/// Reads log lines until the pipe closes, remembering `sms to=<phone> code=<code>`.
-fn drain<R: AsyncRead + Unpin + Send + 'static>(
-    pipe: R,
-    codes: Arc<Mutex<HashMap<String, String>>>,
-) {
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(pipe).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if std::env::var_os("BENCH_SHOW_IMPORT_LOG").is_some()
-                && line.contains("units imported")
-            {
-                println!("    server: {line}");
-            }
-            if let Some((phone, code)) = parse_sms(&line) {
-                codes.lock().expect("lock").insert(phone, code);
-            }
-        }
-    });
-}
-
-fn parse_sms(line: &str) -> Option<(String, String)> {
-    let rest = &line[line.find("sms to=")? + "sms to=".len()..];
-    let phone: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let rest = &rest[rest.find("code=")? + "code=".len()..];
-    let code: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    (phone.len() == 11 && code.len() == 6).then_some((phone, code))
-}
-
-/// The binary with the bench's environment: data dir, log SMS, optional database.
-fn qunjia(data: &std::path::Path, database_url: Option<&str>) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qunjia"));
-    cmd.env("QUNJIA_DATA_DIR", data)
-        .env("QUNJIA_SMS_PROVIDER", "log")
-        .env("QUNJIA_OTP_IP_LIMIT_PER_HOUR", "1000")
-        .env("RUST_LOG", "info")
-        .env_remove("DATABASE_URL")
-        .env_remove("QUNJIA_ENV")
-        .stdin(Stdio::null());
-    if let Some(url) = database_url {
-        cmd.env("DATABASE_URL", url);
-    }
-    cmd
-}
-
-/// `qunjia grant --phone … --role admin --scope region:<id>` on the data dir.
-async fn grant(data: &std::path::Path, database_url: Option<&str>, phone: &str, scope: &str) {
-    let out = qunjia(data, database_url)
-        .args([
-            "grant", "--phone", phone, "--role", "admin", "--scope", scope,
-        ])
-        .output()
-        .await
-        .expect("run qunjia grant");
-    assert!(
-        out.status.success(),
-        "qunjia grant failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-impl Server {
-    fn spawn(data: &std::path::Path, database_url: Option<&str>) -> Server {
-        let port = free_port();
-        let mut child = qunjia(data, database_url)
-            .arg("serve")
-            .env("QUNJIA_BIND", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start the qunjia binary");
-        let codes: Arc<Mutex<HashMap<String, String>>> = Arc::default();
-        drain(child.stdout.take().expect("stdout"), codes.clone());
-        drain(child.stderr.take().expect("stderr"), codes.clone());
-        Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            codes,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn wait_healthy(&mut self, http: &reqwest::Client) {
-        let since = Instant::now();
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("qunjia exited during start-up: {status}");
-            }
-            if let Ok(r) = http.get(self.url("/health")).send().await
-                && r.status() == 200
-            {
-                return;
-            }
-            assert!(
-                since.elapsed() < Duration::from_secs(60),
-                "no 200 from /health within 60 s"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    /// Asks for a code, reads it from the log and logs in → access token.
-    async fn log_in(&self, http: &reqwest::Client, phone: &str) -> String {
-        let r = http
-            .post(self.url("/api/v1/auth/otp"))
-            .json(&json!({ "phone": phone }))
-            .send()
-            .await
-            .expect("otp request");
-        assert_eq!(r.status(), 202, "otp");
-        let since = Instant::now();
-        let code = loop {
-            if let Some(c) = self.codes.lock().expect("lock").get(phone).cloned() {
-                break c;
-            }
-            assert!(
-                since.elapsed() < Duration::from_secs(10),
-                "no `sms to={phone} code=…` line in the server log"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        };
-        let r = http
-            .post(self.url("/api/v1/auth/login"))
-            .json(&json!({ "phone": phone, "code": code }))
-            .send()
-            .await
-            .expect("login request");
-        assert_eq!(r.status(), 200, "login");
-        let body: Value = r.json().await.expect("login json");
-        body["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_owned()
-    }
-
-    async fn stop(mut self) {
-        let _ = self.child.kill().await;
-    }
-}
-
 // ---------------------------------------------------------------- files
-
-/// GB 32100 check character (the bench builds valid codes itself).
-fn check_char(first17: &str) -> char {
-    const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const WEIGHTS: [u32; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
-    let sum: u32 = first17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(c, w)| CHARSET.iter().position(|x| *x == c).expect("charset") as u32 * w)
-        .sum();
-    CHARSET[((31 - sum % 31) % 31) as usize] as char
-}
 
 /// 10,000 valid rows in Hefei with codes no earlier run used.
 fn rows(batch: u32) -> Vec<[String; 8]> {
@@ -211,7 +39,10 @@ fn rows(batch: u32) -> Vec<[String; 8]> {
             [
                 "340100".to_owned(),
                 format!("基准导入单位{batch}-{i}"),
-                format!("{body}{}", check_char(&body)),
+                format!(
+                    "{body}{}",
+                    check_char(&body).expect("17 characters of the GB 32100 alphabet")
+                ),
                 ["企业", "社会组织", "行业协会", "网络平台"][i as usize % 4].to_owned(),
                 (i % 800).to_string(),
                 ["是", "否"][i as usize % 2].to_owned(),
@@ -294,10 +125,6 @@ async fn upload(
     took
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
 /// Min and median of the runs, and whether the worst stays under the target.
 fn summary(name: &str, bytes: usize, mut runs: Vec<Duration>) {
     runs.sort();
@@ -318,17 +145,16 @@ fn summary(name: &str, bytes: usize, mut runs: Vec<Duration>) {
 }
 
 async fn bench(label: &str, database_url: Option<&str>, runs: usize) {
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .expect("client");
+    let http = client(Duration::from_secs(120));
     let data = tempfile::tempdir().expect("temp dir");
-    let phone = format!("139{:08}", rand::random_range(0..100_000_000u32));
+    let phone = random_phone();
     // The province is the first region the migrations seed.
     grant(data.path(), database_url, &phone, "region:1").await;
-    let mut server = Server::spawn(data.path(), database_url);
-    server.wait_healthy(&http).await;
+    let echo = std::env::var_os("BENCH_SHOW_IMPORT_LOG")
+        .is_some()
+        .then_some("units imported");
+    let mut server = Server::spawn(data.path(), database_url, echo);
+    server.wait_healthy(&http, Instant::now()).await;
     let token = server.log_in(&http, &phone).await;
     let regions: Value = http
         .get(server.url("/api/v1/regions"))
@@ -362,22 +188,10 @@ async fn bench(label: &str, database_url: Option<&str>, runs: usize) {
 
 #[tokio::main]
 async fn main() {
-    let runs: usize = std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(3);
-    let pg = std::env::var("BENCH_DATABASE_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty());
+    let runs = env_num("BENCH_RUNS", 3);
+    let pg = env_database_url();
     println!("qunjia import bench — {}", env!("CARGO_BIN_EXE_qunjia"));
-    println!(
-        "cpus: {}, loadavg: {}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        std::fs::read_to_string("/proc/loadavg")
-            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default()
-    );
+    println!("cpus: {}, loadavg: {}", cpus(), loadavg());
     bench("SQLite (new file)", None, runs).await;
     if let Some(url) = pg.as_deref() {
         bench("PostgreSQL (BENCH_DATABASE_URL)", Some(url), runs).await;

@@ -13,31 +13,20 @@
 //! - `BENCH_DATABASE_URL` — a PostgreSQL *server* URL (`postgres://postgres@127.0.0.1:5432`);
 //!   a fresh database is created on it and dropped at the end. Without it: a new SQLite file.
 //! - `BENCH_UNITS` (default 200000), `BENCH_ORGS` (default 150000), `BENCH_CALLS` (default 10).
-use std::collections::HashMap;
-use std::net::TcpListener;
-use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+#[path = "common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::{Server, client, cpus, env_database_url, env_num, grant, loadavg, mib, ms};
 use migration::{Migrator, MigratorTrait};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, TransactionTrait};
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
+use serde_json::Value;
 
 const ADMIN_PHONE: &str = "13800000000";
 const ROWS_PER_INSERT: usize = 500;
-
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|v| *v > 0)
-        .unwrap_or(default)
-}
 
 // ---------------------------------------------------------------- data set
 
@@ -264,155 +253,7 @@ async fn generate(db: &DatabaseConnection, n_units: usize, n_orgs: usize) -> Dat
     }
 }
 
-// ---------------------------------------------------------------- the server
-
-struct Server {
-    /// Killed when dropped (kill_on_drop).
-    _child: Child,
-    pid: u32,
-    base: String,
-    codes: Arc<Mutex<HashMap<String, String>>>,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
-fn drain<R: AsyncRead + Unpin + Send + 'static>(
-    pipe: R,
-    codes: Arc<Mutex<HashMap<String, String>>>,
-) {
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(pipe).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some((phone, code)) = parse_sms(&line) {
-                codes.lock().expect("lock").insert(phone, code);
-            }
-        }
-    });
-}
-
-fn parse_sms(line: &str) -> Option<(String, String)> {
-    let rest = &line[line.find("sms to=")? + "sms to=".len()..];
-    let phone: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let rest = &rest[rest.find("code=")? + "code=".len()..];
-    let code: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    (phone.len() == 11 && code.len() == 6).then_some((phone, code))
-}
-
-fn qunjia(data: &std::path::Path, url: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qunjia"));
-    cmd.env("QUNJIA_DATA_DIR", data)
-        .env("DATABASE_URL", url)
-        .env("QUNJIA_SMS_PROVIDER", "log")
-        .env("RUST_LOG", "info")
-        .env_remove("QUNJIA_ENV")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    cmd
-}
-
-impl Server {
-    async fn start(data: &std::path::Path, url: &str) -> Server {
-        let port = free_port();
-        let mut cmd = qunjia(data, url);
-        cmd.arg("serve")
-            .env("QUNJIA_BIND", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("start qunjia");
-        let pid = child.id().expect("pid");
-        let codes: Arc<Mutex<HashMap<String, String>>> = Arc::default();
-        drain(child.stdout.take().expect("stdout"), codes.clone());
-        drain(child.stderr.take().expect("stderr"), codes.clone());
-        let server = Server {
-            _child: child,
-            pid,
-            base: format!("http://127.0.0.1:{port}"),
-            codes,
-        };
-        let http = reqwest::Client::new();
-        let t0 = Instant::now();
-        loop {
-            if let Ok(r) = http.get(server.url("/health")).send().await
-                && r.status() == 200
-            {
-                break;
-            }
-            assert!(
-                t0.elapsed() < Duration::from_secs(60),
-                "server did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        server
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn log_in(&self, http: &reqwest::Client) -> String {
-        let r = http
-            .post(self.url("/api/v1/auth/otp"))
-            .json(&json!({ "phone": ADMIN_PHONE }))
-            .send()
-            .await
-            .expect("otp");
-        assert_eq!(r.status(), 202, "otp");
-        let t0 = Instant::now();
-        let code = loop {
-            if let Some(c) = self.codes.lock().expect("lock").get(ADMIN_PHONE).cloned() {
-                break c;
-            }
-            assert!(t0.elapsed() < Duration::from_secs(10), "no sms line");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        };
-        let body: Value = http
-            .post(self.url("/api/v1/auth/login"))
-            .json(&json!({ "phone": ADMIN_PHONE, "code": code }))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("login json");
-        body["access_token"].as_str().expect("token").to_owned()
-    }
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// Samples VmRSS every 10 ms until stopped; returns the peak in KiB.
-fn sample_rss(pid: u32) -> (Arc<AtomicBool>, tokio::task::JoinHandle<u64>) {
-    let on = Arc::new(AtomicBool::new(true));
-    let flag = on.clone();
-    let task = tokio::spawn(async move {
-        let mut peak = 0;
-        while flag.load(Ordering::Relaxed) {
-            peak = peak.max(rss_kib(pid));
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        peak.max(rss_kib(pid))
-    });
-    (on, task)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
+// ---------------------------------------------------------------- measurements
 
 async fn timed_get(
     http: &reqwest::Client,
@@ -447,7 +288,7 @@ struct Download {
 }
 
 async fn download(server: &Server, http: &reqwest::Client, path: &str, token: &str) -> Download {
-    let (on, sampler) = sample_rss(server.pid);
+    let sampler = server.peak_rss(Duration::from_millis(10));
     let t0 = Instant::now();
     let mut r = http
         .get(server.url(path))
@@ -472,21 +313,15 @@ async fn download(server: &Server, http: &reqwest::Client, path: &str, token: &s
         lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
     }
     let secs = t0.elapsed().as_secs_f64();
-    on.store(false, Ordering::Relaxed);
+    let peak_rss_kib = sampler.stop().await;
     Download {
         bytes,
         lines,
         secs,
         first_byte_ms,
-        peak_rss_kib: sampler.await.expect("sampler"),
+        peak_rss_kib,
         head,
     }
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
 }
 
 #[tokio::main]
@@ -503,10 +338,7 @@ async fn main() {
         }
         Err(_) => temp.path().to_owned(),
     };
-    let pg_server = std::env::var("BENCH_DATABASE_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim_end_matches('/').to_owned());
+    let pg_server = env_database_url().map(|s| s.trim_end_matches('/').to_owned());
     let (url, pg_name) = match &pg_server {
         Some(server) => {
             let name = format!("qunjia_bench_{}", uuid::Uuid::new_v4().simple());
@@ -536,7 +368,7 @@ async fn main() {
         } else {
             "SQLite"
         },
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpus(),
         loadavg()
     );
 
@@ -554,33 +386,19 @@ async fn main() {
         set.org_units,
         t0.elapsed().as_secs_f64()
     );
-    let status = qunjia(data.as_path(), &url)
-        .args([
-            "grant",
-            "--phone",
-            ADMIN_PHONE,
-            "--role",
-            "admin",
-            "--scope",
-            &format!("region:{}", set.province),
-        ])
-        .stdout(Stdio::null())
-        .status()
-        .await
-        .expect("qunjia grant");
-    assert!(status.success(), "grant failed");
+    grant(
+        data.as_path(),
+        Some(&url),
+        ADMIN_PHONE,
+        &format!("region:{}", set.province),
+    )
+    .await;
 
-    let server = Server::start(data.as_path(), &url).await;
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(600))
-        .build()
-        .expect("client");
-    let token = server.log_in(&http).await;
-    println!(
-        "server idle RSS: {:.1} MiB",
-        rss_kib(server.pid) as f64 / 1024.0
-    );
+    let http = client(Duration::from_secs(600));
+    let mut server = Server::spawn(data.as_path(), Some(&url), None);
+    server.wait_healthy(&http, Instant::now()).await;
+    let token = server.log_in(&http, ADMIN_PHONE).await;
+    println!("server idle RSS: {:.1} MiB", mib(server.rss_kib()));
     println!();
 
     // Act + report: coverage.
@@ -624,7 +442,7 @@ async fn main() {
     println!();
 
     // The downloads, each while sampling the server's RSS.
-    let before = rss_kib(server.pid);
+    let before = server.rss_kib();
     let csv = download(
         &server,
         &http,
@@ -642,10 +460,10 @@ async fn main() {
         csv.secs,
         csv.first_byte_ms,
         rows as f64 / csv.secs,
-        before as f64 / 1024.0,
-        csv.peak_rss_kib as f64 / 1024.0
+        mib(before),
+        mib(csv.peak_rss_kib)
     );
-    let before = rss_kib(server.pid);
+    let before = server.rss_kib();
     let xlsx = download(
         &server,
         &http,
@@ -660,8 +478,8 @@ async fn main() {
         xlsx.bytes as f64 / 1048576.0,
         xlsx.secs,
         xlsx.first_byte_ms,
-        before as f64 / 1024.0,
-        xlsx.peak_rss_kib as f64 / 1024.0
+        mib(before),
+        mib(xlsx.peak_rss_kib)
     );
     println!("loadavg after: {}", loadavg());
 

@@ -1,0 +1,297 @@
+//! The harness the benches share: the release binary started from outside on a
+//! free port with the log SMS provider, logged in through the code it writes,
+//! and measured through `/proc`.
+//!
+//! Each bench includes this file as its own module, so an item one of them does
+//! not use carries `#[allow(dead_code)]`.
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
+
+/// Login codes read from the log: phone → last code.
+type Codes = Arc<Mutex<HashMap<String, String>>>;
+
+/// A positive number from the environment variable `name`, else `default`.
+pub fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|v| *v > 0)
+        .unwrap_or(default)
+}
+
+/// `BENCH_DATABASE_URL` unless unset or blank.
+pub fn env_database_url() -> Option<String> {
+    std::env::var("BENCH_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// CPUs this process may use (0 when unknown).
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(0, |n| n.get())
+}
+
+/// The 1/5/15-minute load averages.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// A duration in milliseconds.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// KiB → MiB.
+#[allow(dead_code)]
+pub fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// A client for the server under test.
+pub fn client(timeout: Duration) -> reqwest::Client {
+    // A proxy from the environment would sit between the bench and 127.0.0.1.
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(timeout)
+        .build()
+        .expect("client")
+}
+
+/// A phone number of the 139 range picked at random.
+#[allow(dead_code)]
+pub fn random_phone() -> String {
+    // A fresh number each run: a reused database (BENCH_DATABASE_URL) keeps the
+    // one-code-per-minute limit of earlier runs.
+    format!("139{:08}", rand::random_range(0..100_000_000u32))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// Reads log lines until the pipe closes, remembering `sms to=<phone> code=<code>`
+/// and printing the lines that contain `echo`.
+fn drain<R: AsyncRead + Unpin + Send + 'static>(pipe: R, codes: Codes, echo: Option<&'static str>) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(pipe).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if echo.is_some_and(|e| line.contains(e)) {
+                println!("    server: {line}");
+            }
+            if let Some((phone, code)) = parse_sms(&line) {
+                codes.lock().expect("lock").insert(phone, code);
+            }
+        }
+    });
+}
+
+fn parse_sms(line: &str) -> Option<(String, String)> {
+    let rest = &line[line.find("sms to=")? + "sms to=".len()..];
+    let phone: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let rest = &rest[rest.find("code=")? + "code=".len()..];
+    let code: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (phone.len() == 11 && code.len() == 6).then_some((phone, code))
+}
+
+/// The binary with the bench's environment: data dir, log SMS, optional database.
+fn qunjia(data: &Path, database_url: Option<&str>) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qunjia"));
+    // The caller's DATABASE_URL and QUNJIA_ENV must not leak into the bench; the
+    // per-IP OTP limit is lifted because every request comes from 127.0.0.1.
+    cmd.env("QUNJIA_DATA_DIR", data)
+        .env("QUNJIA_SMS_PROVIDER", "log")
+        .env("QUNJIA_OTP_IP_LIMIT_PER_HOUR", "1000")
+        .env("RUST_LOG", "info")
+        .env_remove("DATABASE_URL")
+        .env_remove("QUNJIA_ENV")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    cmd
+}
+
+/// `qunjia grant --phone … --role admin --scope <scope>` on the data dir.
+#[allow(dead_code)]
+pub async fn grant(data: &Path, database_url: Option<&str>, phone: &str, scope: &str) {
+    let out = qunjia(data, database_url)
+        .args([
+            "grant", "--phone", phone, "--role", "admin", "--scope", scope,
+        ])
+        .output()
+        .await
+        .expect("run qunjia grant");
+    assert!(
+        out.status.success(),
+        "qunjia grant failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Resident memory of `pid` in KiB (VmRSS), 0 once it is gone.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// A `qunjia serve` child with piped logs; killed when dropped.
+pub struct Server {
+    child: Child,
+    pid: u32,
+    base: String,
+    codes: Codes,
+}
+
+impl Server {
+    /// Starts `qunjia serve` on `data` and a free port of 127.0.0.1 without
+    /// waiting for it; log lines containing `echo` are printed.
+    pub fn spawn(data: &Path, database_url: Option<&str>, echo: Option<&'static str>) -> Server {
+        let port = free_port();
+        let mut child = qunjia(data, database_url)
+            .arg("serve")
+            .env("QUNJIA_BIND", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the qunjia binary");
+        let pid = child.id().expect("pid");
+        let codes = Codes::default();
+        drain(child.stdout.take().expect("stdout"), codes.clone(), echo);
+        drain(child.stderr.take().expect("stderr"), codes.clone(), echo);
+        Server {
+            child,
+            pid,
+            base: format!("http://127.0.0.1:{port}"),
+            codes,
+        }
+    }
+
+    /// `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Polls `/health` every 2 ms until it answers 200; returns the time since `since`.
+    pub async fn wait_healthy(&mut self, http: &reqwest::Client, since: Instant) -> Duration {
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("qunjia exited during start-up: {status}");
+            }
+            if let Ok(r) = http.get(self.url("/health")).send().await
+                && r.status() == 200
+            {
+                return since.elapsed();
+            }
+            assert!(
+                since.elapsed() < Duration::from_secs(60),
+                "no 200 from /health within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    /// Asks for a code for `phone`, reads it from the log and logs in → access token.
+    pub async fn log_in(&self, http: &reqwest::Client, phone: &str) -> String {
+        let r = http
+            .post(self.url("/api/v1/auth/otp"))
+            .json(&json!({ "phone": phone }))
+            .send()
+            .await
+            .expect("otp request");
+        assert_eq!(
+            r.status(),
+            202,
+            "otp: {}",
+            r.text().await.unwrap_or_default()
+        );
+        let since = Instant::now();
+        let code = loop {
+            if let Some(c) = self.codes.lock().expect("lock").get(phone).cloned() {
+                break c;
+            }
+            assert!(
+                since.elapsed() < Duration::from_secs(10),
+                "no `sms to={phone} code=…` line in the server log"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        let r = http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({ "phone": phone, "code": code }))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(r.status(), 200, "login");
+        let body: Value = r.json().await.expect("login json");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// Resident memory in KiB (VmRSS).
+    #[allow(dead_code)]
+    pub fn rss_kib(&self) -> u64 {
+        rss_kib(self.pid)
+    }
+
+    /// Samples VmRSS every `every` until [`PeakRss::stop`].
+    #[allow(dead_code)]
+    pub fn peak_rss(&self, every: Duration) -> PeakRss {
+        let on = Arc::new(AtomicBool::new(true));
+        let (flag, pid) = (on.clone(), self.pid);
+        let task = tokio::spawn(async move {
+            let mut peak = 0;
+            while flag.load(Ordering::Relaxed) {
+                peak = peak.max(rss_kib(pid));
+                tokio::time::sleep(every).await;
+            }
+            peak.max(rss_kib(pid))
+        });
+        PeakRss { on, task }
+    }
+
+    /// Kills the child and waits for it to exit.
+    #[allow(dead_code)]
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// A running VmRSS sampler of a server.
+#[allow(dead_code)]
+pub struct PeakRss {
+    on: Arc<AtomicBool>,
+    task: JoinHandle<u64>,
+}
+
+#[allow(dead_code)]
+impl PeakRss {
+    /// Ends the sampling with one last sample; returns the peak in KiB.
+    pub async fn stop(self) -> u64 {
+        self.on.store(false, Ordering::Relaxed);
+        self.task.await.expect("sampler")
+    }
+}
