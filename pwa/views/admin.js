@@ -4,26 +4,66 @@ import { h, scopeIds } from './ui.js';
 
 export const titleKey = 'title.admin';
 
-/** The first region the user is admin of, or null. */
-export function adminRegion(user) {
-  return scopeIds(user, 'admin', 'region')[0] ?? null;
+/** sessionStorage key of the admin region chosen on the officer screens. */
+const SCOPE_KEY = 'qunjia.adminRegion';
+
+function storedRegion() {
+  try {
+    return sessionStorage.getItem(SCOPE_KEY);
+  } catch {
+    return null;
+  }
 }
 
 /**
- * A <select> of the regions the user administers and their direct children
- * (filled as the answers arrive); the first option is the user's own region.
+ * The admin region the officer screens work in: the one chosen in the scope
+ * chooser this session, else the first; null when the user administers none.
+ */
+export function adminRegion(user) {
+  const ids = scopeIds(user, 'admin', 'region');
+  const kept = Number(storedRegion());
+  return ids.includes(kept) ? kept : ids[0] ?? null;
+}
+
+/**
+ * The scope chooser: a <select> of the user's admin regions, or null when
+ * there is only one. onChange runs after the choice is remembered.
+ */
+export function scopeChooser(user, onChange) {
+  const ids = scopeIds(user, 'admin', 'region');
+  if (ids.length < 2) return null;
+  const current = adminRegion(user);
+  const select = h('select', { id: 'scope-region' },
+    ...ids.map((id) => h('option', { value: id, selected: id === current }, `#${id}`)));
+  ids.forEach((id, i) => {
+    api.get(`/regions/${id}`, false).then((r) => { select.options[i].textContent = r.name; }, () => {});
+  });
+  select.addEventListener('change', () => {
+    try {
+      sessionStorage.setItem(SCOPE_KEY, select.value);
+    } catch {
+      // Not remembered; this screen still switches.
+    }
+    onChange(Number(select.value));
+  });
+  return h('div', { class: 'card scope' }, h('label', { for: 'scope-region', i18n: 'admin.scope' }), select);
+}
+
+/**
+ * A <select> of the chosen admin region and its direct children (filled as
+ * the answers arrive); the first option is that region itself.
  */
 export function regionSelect(id, user) {
   const select = h('select', { id, name: 'region_id', required: true });
+  const rid = adminRegion(user);
+  if (rid == null) return select;
   (async () => {
-    for (const rid of scopeIds(user, 'admin', 'region')) {
-      try {
-        const [region, kids] = await Promise.all([api.get(`/regions/${rid}`, false), api.get(`/regions?parent_id=${rid}&limit=100`, false)]);
-        select.append(h('option', { value: region.id }, region.name));
-        for (const k of kids.items || []) select.append(h('option', { value: k.id }, `${region.name} › ${k.name}`));
-      } catch {
-        select.append(h('option', { value: rid }, `#${rid}`));
-      }
+    try {
+      const [region, kids] = await Promise.all([api.get(`/regions/${rid}`, false), api.get(`/regions?parent_id=${rid}&limit=100`, false)]);
+      select.append(h('option', { value: region.id }, region.name));
+      for (const k of kids.items || []) select.append(h('option', { value: k.id }, `${region.name} › ${k.name}`));
+    } catch {
+      select.append(h('option', { value: rid }, `#${rid}`));
     }
   })();
   return select;

@@ -2,7 +2,7 @@
 import * as api from '../api.js';
 import { setAttrs } from '../i18n.js';
 import { h, empty, busy, load, showError, clearError, downloadButton, enumKey, UNIT_KINDS } from './ui.js';
-import { adminRegion } from './admin.js';
+import { adminRegion, scopeChooser } from './admin.js';
 
 export const titleKey = 'title.coverage';
 
@@ -55,6 +55,7 @@ export function render(root, ctx) {
   const here = () => trail[trail.length - 1].id;
   root.append(
     h('h2', { i18n: 'admin.coverage' }),
+    scopeChooser(ctx.user, () => ctx.navigate(location.pathname, true)) || '',
     crumbs, picker, stats,
     h('h3', { i18n: 'coverage.gaps' }),
     downloadButton('gaps-csv', 'coverage.gapsCsv', () => `/stats/gaps.csv?region_id=${here()}`, 'gaps.csv', msg),

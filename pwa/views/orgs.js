@@ -2,7 +2,7 @@
 import * as api from '../api.js';
 import { setText, clearText } from '../i18n.js';
 import { h, empty, busy, load, showError, clearError, enumKey, scopeIds, qs, ORG_TYPES, ORG_FORMS } from './ui.js';
-import { adminRegion, regionSelect } from './admin.js';
+import { adminRegion, regionSelect, scopeChooser } from './admin.js';
 
 export const titleKey = 'title.orgs';
 
@@ -20,6 +20,8 @@ export function render(root, ctx) {
   const region = adminRegion(ctx.user);
   const list = h('div', { id: 'org-list' });
   root.append(h('h2', { i18n: 'admin.orgs' }));
+  const chooser = scopeChooser(ctx.user, () => ctx.navigate(location.pathname, true));
+  if (chooser) root.append(chooser);
   if (region != null) root.append(createForm());
   root.append(h('h3', { i18n: 'orgs.list' }));
   if (region != null) root.append(searchForm());

@@ -2,7 +2,7 @@
 import * as api from '../api.js';
 import { setText, clearText } from '../i18n.js';
 import { h, empty, busy, load, showError, clearError, downloadButton, enumKey, qs, UNIT_KINDS } from './ui.js';
-import { adminRegion, regionSelect } from './admin.js';
+import { adminRegion, regionSelect, scopeChooser } from './admin.js';
 
 export const titleKey = 'title.units';
 
@@ -11,7 +11,7 @@ const kindOptions = () => UNIT_KINDS.map((v) => h('option', { value: v, i18n: `u
 export function render(root, ctx) {
   const region = adminRegion(ctx.user);
   const list = h('div', { id: 'unit-list' });
-  root.append(h('h2', { i18n: 'admin.units' }), filterForm(), list, addForm(), importForm());
+  root.append(h('h2', { i18n: 'admin.units' }), scopeChooser(ctx.user, () => ctx.navigate(location.pathname, true)) || '', filterForm(), list, addForm(), importForm());
   show('', '');
 
   function show(q, kind) {
@@ -180,6 +180,9 @@ export function render(root, ctx) {
   }
 }
 
+const COLUMNS = ['region_code', 'name', 'uscc', 'kind', 'employee_count', 'above_scale', 'has_party_org', 'industry'];
+const colKey = (c) => (COLUMNS.includes(c) ? `units.col.${c}` : null);
+
 function badRows(items) {
   const th = (key) => h('th', { scope: 'col', i18n: key });
   return h('div', { class: 'table-wrap' },
@@ -187,5 +190,5 @@ function badRows(items) {
     h('table', { id: 'bad-rows' },
       h('thead', {}, h('tr', {}, th('units.row'), th('units.column'), th('units.reason'))),
       h('tbody', {}, ...items.map((r) => h('tr', {},
-        h('td', { class: 'num' }, String(r.row ?? '')), h('td', {}, String(r.column ?? '')), h('td', {}, String(r.reason ?? '')))))));
+        h('td', { class: 'num' }, String(r.row ?? '')), h('td', colKey(r.column) ? { i18n: colKey(r.column) } : {}, colKey(r.column) ? null : String(r.column ?? '')), h('td', {}, String(r.reason ?? '')))))));
 }

@@ -862,3 +862,280 @@ async fn org_admin_approves_and_rejects_pending_members() {
     })
     .await;
 }
+
+/// A valid unified social credit code: `first17` and its check character.
+fn uscc(first17: &str) -> String {
+    let check = qunjia::units::uscc::check_char(first17).expect("17 valid characters");
+    format!("{first17}{check}")
+}
+
+/// Number of units in the database.
+async fn unit_count(app: &support::TestApp) -> usize {
+    qunjia::entity::units::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("query units")
+        .len()
+}
+
+/// Gives `phone` (a new named user) the `admin` role of each region code; returns the user id.
+async fn seed_region_admin(app: &support::TestApp, phone: &str, name: &str, codes: &[&str]) -> i64 {
+    let user_id = seed_user(app, phone, name).await;
+    for code in codes {
+        let region = app.region_id(code).await;
+        let (role, scope) =
+            qunjia::auth::roles::parse_grant("admin", &format!("region:{region}")).expect("grant");
+        qunjia::auth::roles::insert_role(&app.state.db, user_id, role, scope, None)
+            .await
+            .expect("insert role");
+    }
+    user_id
+}
+
+/// Hands a file to the page's <input type=file> the way WebDriver does: its absolute path.
+async fn choose_file(c: &Client, selector: &str, path: &Path) {
+    js(
+        c,
+        &format!("document.querySelector({selector:?}).value = ''; return null;"),
+    )
+    .await;
+    let input = c
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"));
+    let path = path.to_str().expect("utf-8 temp path");
+    input.send_keys(path).await.expect("choose file");
+    wait_js(
+        c,
+        &format!("document.querySelector({selector:?}).files.length === 1"),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_imports_units_and_sees_bad_rows() {
+    if skip("admin_imports_units_and_sees_bad_rows") {
+        return;
+    }
+    let app = spawn_app().await;
+    let phone = "13300133000";
+    seed_region_admin(&app, phone, "周科长", &["340000"]).await;
+    assert_eq!(unit_count(&app).await, 0, "no units before the import");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let header = "区划代码(region_code),单位名称(name),统一社会信用代码(uscc),单位类型(kind),\
+                  职工人数(employee_count),规模以上(above_scale),有党组织(has_party_org),行业(industry)";
+    // Row 2 is fine; row 3 has a wrong check character; row 4 names no region at all.
+    let good_code = uscc("91340100MA2N10001");
+    let right = uscc("91340100MA2N10002");
+    let wrong_check = if right.ends_with('0') {
+        format!("{}1", &right[..17])
+    } else {
+        format!("{}0", &right[..17])
+    };
+    let bad = format!(
+        "{header}\n\
+         340100,合肥一号科技有限公司,{good_code},企业,50,是,否,软件\n\
+         340100,合肥二号科技有限公司,{wrong_check},企业,60,否,否,\n\
+         999999,无名地区贸易有限公司,{},企业,70,否,否,\n",
+        uscc("91340100MA2N10003")
+    );
+    let bad_path = dir.path().join("bad-units.csv");
+    std::fs::write(&bad_path, bad).expect("write bad csv");
+    let good = format!(
+        "{header}\n\
+         340100,合肥一号科技有限公司,{good_code},企业,50,是,否,软件\n\
+         340100,合肥二号科技有限公司,{},社会组织,60,否,否,\n\
+         340200,芜湖三号物流有限公司,{},平台,70,否,是,物流\n",
+        uscc("91340100MA2N10004"),
+        uscc("91340200MA2N10005")
+    );
+    let good_path = dir.path().join("good-units.csv");
+    std::fs::write(&good_path, good).expect("write good csv");
+
+    with_browser(|c| async move {
+        c.goto(&app.url("/admin/units")).await.expect("open units");
+        assert_shell(&c).await;
+        browser_login(&c, &app, phone).await;
+        wait_for(&c, "#import-form").await;
+        // The region list is filled once the regions API answers.
+        wait_js(
+            &c,
+            "document.querySelectorAll('#import-region option').length > 1",
+        )
+        .await;
+        // One admin region: no scope chooser.
+        assert_eq!(
+            js(
+                &c,
+                "return document.getElementById('scope-region') === null;"
+            )
+            .await,
+            json!(true)
+        );
+
+        // The bad file: the table names each bad row and why; nothing stored.
+        choose_file(&c, "#import-file", &bad_path).await;
+        click(&c, "#import-btn").await;
+        wait_for(&c, "#bad-rows").await;
+        let rows = js(
+            &c,
+            "return [...document.querySelectorAll('#bad-rows tbody tr')]
+               .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent));",
+        )
+        .await;
+        assert_eq!(
+            rows,
+            json!([
+                [
+                    "3",
+                    "统一社会信用代码",
+                    "统一社会信用代码不正确（应为18位，校验位需正确）"
+                ],
+                ["4", "区划代码", "区划代码不存在"],
+            ]),
+            "bad rows"
+        );
+        assert_eq!(
+            text_of(&c, "#import-form .error").await,
+            "文件中有错误，没有导入任何单位"
+        );
+        assert_eq!(text_of(&c, "#import-ok").await, "");
+        assert_eq!(unit_count(&app).await, 0, "a bad file imports nothing");
+        let scroll = js(&c, "return document.documentElement.scrollWidth;").await;
+        assert!(
+            scroll.as_u64().expect("scrollWidth") <= 360,
+            "bad-row table fits 360 px"
+        );
+
+        // The corrected file: all three rows are stored.
+        choose_file(&c, "#import-file", &good_path).await;
+        click(&c, "#import-btn").await;
+        wait_text(&c, "#import-ok", "已导入 3 家单位").await;
+        assert_eq!(
+            js(&c, "return document.getElementById('bad-rows') === null;").await,
+            json!(true),
+            "the bad-row table is gone"
+        );
+        assert_eq!(text_of(&c, "#import-form .error").await, "");
+        assert_eq!(unit_count(&app).await, 3, "three units imported");
+        // The list shows them.
+        wait_js(
+            &c,
+            "document.getElementById('unit-list').textContent.includes('芜湖三号物流有限公司')",
+        )
+        .await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn region_admin_approves_in_region_picks_scope_and_manages_leaders() {
+    if skip("region_admin_approves_in_region_picks_scope_and_manages_leaders") {
+        return;
+    }
+    use qunjia::entity::{leaders, memberships};
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = spawn_app().await;
+    // An org in Hefei: one pending applicant, two active members.
+    let org_id = seed_open_org(&app, "LEADERS01").await;
+    let mut ids = Vec::new();
+    for (phone, name, status) in [
+        ("13200132001", "吴一", "pending"),
+        ("13200132002", "郑二", "active"),
+        ("13200132003", "冯三", "active"),
+    ] {
+        let user_id = seed_user(&app, phone, name).await;
+        let m = memberships::ActiveModel {
+            org_id: Set(org_id),
+            user_id: Set(user_id),
+            status: Set(status.into()),
+            requested_at: Set(qunjia::db::now_ms()),
+            ..Default::default()
+        }
+        .insert(&app.state.db)
+        .await
+        .expect("insert membership");
+        ids.push((user_id, m.id));
+    }
+    // Admin of Hefei and of Wuhu, org_admin of nothing.
+    let phone = "13200132000";
+    seed_region_admin(&app, phone, "陈主任", &["340100", "340200"]).await;
+
+    with_browser(|c| async move {
+        c.goto(&app.url("/admin/approvals")).await.expect("open approvals");
+        assert_shell(&c).await;
+        browser_login(&c, &app, phone).await;
+        // The pending request of the Hefei org shows up through the region role.
+        let pending = ids[0].1;
+        click(&c, &format!("li[data-membership-id='{pending}'] button.approve")).await;
+        wait_text(&c, &format!("li[data-membership-id='{pending}'] .ok"), "已通过").await;
+
+        // Two admin regions: the units screen offers a scope chooser, Hefei first.
+        c.goto(&app.url("/admin/units")).await.expect("open units");
+        assert_shell(&c).await;
+        wait_js(&c, "document.querySelectorAll('#scope-region option').length === 2 && document.getElementById('scope-region').options[1].textContent === '芜湖市'").await;
+        wait_js(&c, "document.getElementById('unit-list').textContent.includes('合肥星火科技有限公司')").await;
+        let wuhu = app.region_id("340200").await;
+        wait_for(&c, "#scope-region")
+            .await
+            .select_by_value(&wuhu.to_string())
+            .await
+            .expect("choose Wuhu");
+        wait_for(&c, "#units-empty").await;
+        wait_js(&c, "document.getElementById('import-region').options.length > 0 && document.getElementById('import-region').options[0].textContent === '芜湖市'").await;
+        // Remembered for the session: coverage starts in Wuhu too.
+        c.goto(&app.url("/admin/coverage")).await.expect("open coverage");
+        assert_shell(&c).await;
+        wait_js(&c, "document.querySelector('#crumbs li') && document.querySelector('#crumbs li').textContent === '芜湖市'").await;
+
+        // Leaders on the org page: none yet; add one of the active members.
+        c.goto(&app.url(&format!("/admin/orgs/{org_id}"))).await.expect("open org");
+        assert_shell(&c).await;
+        wait_for(&c, "#leaders-empty").await;
+        // Three active members now (the approved one too), plus the "choose" option.
+        wait_js(&c, "document.querySelectorAll('#leader-user option').length === 4").await;
+        let (chair, _) = ids[1];
+        wait_for(&c, "#leader-user")
+            .await
+            .select_by_value(&chair.to_string())
+            .await
+            .expect("choose member");
+        type_into(&c, "#leader-position", "主席").await;
+        click(&c, "#add-leader").await;
+        wait_text(&c, "#leader-added", "已添加：主席 郑二").await;
+        wait_js(&c, &format!("document.querySelector(\"#leader-list li[data-user-id='{chair}']\") && document.querySelector(\"#leader-list li[data-user-id='{chair}']\").textContent.includes('主席')")).await;
+
+        // The same person again: said in plain Chinese.
+        wait_for(&c, "#leader-user")
+            .await
+            .select_by_value(&chair.to_string())
+            .await
+            .expect("choose member again");
+        type_into(&c, "#leader-position", "委员").await;
+        click(&c, "#add-leader").await;
+        wait_text(&c, "#leader-form .error", "此人已是班子成员").await;
+
+        let rows = leaders::Entity::find()
+            .filter(leaders::Column::OrgId.eq(org_id))
+            .all(&app.state.db)
+            .await
+            .expect("query leaders");
+        assert_eq!(rows.len(), 1, "one leader");
+        assert_eq!((rows[0].user_id, rows[0].position.as_str()), (chair, "主席"));
+        let scroll = js(&c, "return document.documentElement.scrollWidth;").await;
+        assert!(scroll.as_u64().expect("scrollWidth") <= 360, "org page fits 360 px");
+
+        // Remove, after a confirmation.
+        click(&c, "#leader-list button.remove-leader").await;
+        click(&c, "#leader-list button.confirm-remove").await;
+        wait_for(&c, "#leaders-empty").await;
+        let left = leaders::Entity::find()
+            .filter(leaders::Column::OrgId.eq(org_id))
+            .all(&app.state.db)
+            .await
+            .expect("query leaders");
+        assert!(left.is_empty(), "the leader is removed");
+    })
+    .await;
+}

@@ -355,11 +355,13 @@ impl LedgerRow {
 /// SQLite) connection between them; a unit changed mid-download shows its newer state.
 pub struct Ledger {
     db: DatabaseConnection,
-    region_id: i64,
     threshold: u32,
     names: RegionNames,
     /// (region id, units) in path order, only regions holding units.
     regions: Vec<(i64, i64)>,
+    /// Path and "inside a provincial-or-higher park" of each of those regions,
+    /// worked out once so that a batch reads units only.
+    places: HashMap<i64, (String, bool)>,
     /// Index into `regions` of the next batch.
     next: usize,
     /// Within a large region: the last unit id read.
@@ -374,9 +376,9 @@ impl Ledger {
         threshold: u32,
     ) -> AppResult<Ledger> {
         let sql = format!(
-            "{SUBTREE} SELECT s.path, u.region_id, COUNT(*) AS n \
+            "{SUBTREE} SELECT s.path, s.in_park, u.region_id, COUNT(*) AS n \
              FROM units u JOIN sub s ON s.id = u.region_id \
-             GROUP BY s.path, u.region_id ORDER BY s.path"
+             GROUP BY s.path, s.in_park, u.region_id ORDER BY s.path"
         );
         let rows = db
             .query_all_raw(stmt(
@@ -385,16 +387,20 @@ impl Ledger {
                 vec![region.id.into()],
             ))
             .await?;
-        let regions = rows
-            .iter()
-            .map(|r| Ok((r.try_get::<i64>("", "region_id")?, get_i64(r, "n")?)))
-            .collect::<AppResult<Vec<_>>>()?;
+        let mut regions = Vec::with_capacity(rows.len());
+        let mut places = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = r.try_get("", "region_id")?;
+            regions.push((id, get_i64(r, "n")?));
+            let path: String = r.try_get("", "path")?;
+            places.insert(id, (path, get_i64(r, "in_park")? != 0));
+        }
         Ok(Ledger {
             db: db.clone(),
-            region_id: region.id,
             threshold,
             names: RegionNames::for_subtree(db, region).await?,
             regions,
+            places,
             next: 0,
             after: None,
         })
@@ -406,8 +412,7 @@ impl Ledger {
             return Ok(None);
         };
         let backend = self.db.get_database_backend();
-        let mut values: Vec<Value> = vec![self.region_id.into()];
-        values.extend(threshold_values(self.threshold));
+        let mut values: Vec<Value> = Vec::new();
         // Regions [next, group_end) make this batch when they are small.
         let mut group_end = self.next + 1;
         let filter = if count > BATCH {
@@ -430,10 +435,8 @@ impl Ledger {
             format!("u.region_id IN ({marks}) ORDER BY u.id")
         };
         let sql = format!(
-            "{SUBTREE} SELECT u.id, u.name, u.uscc, u.kind, u.employee_count, u.has_party_org, \
-               u.region_id, s.path, CASE WHEN {REQUIRED} THEN 1 ELSE 0 END AS req \
-             FROM units u JOIN sub s ON s.id = u.region_id \
-             WHERE {filter}"
+            "SELECT u.id, u.name, u.uscc, u.kind, u.employee_count, u.above_scale, \
+               u.has_party_org, u.region_id FROM units u WHERE {filter}"
         );
         let rows = self.db.query_all_raw(stmt(backend, &sql, values)).await?;
 
@@ -442,20 +445,39 @@ impl Ledger {
         let mut regions_of = Vec::with_capacity(rows.len());
         for r in &rows {
             let id: i64 = r.try_get("", "id")?;
-            let path: String = r.try_get("", "path")?;
+            let region_id: i64 = r.try_get("", "region_id")?;
+            let (path, in_park) = self
+                .places
+                .get(&region_id)
+                .map(|(p, park)| (p.as_str(), *park))
+                .unwrap_or(("", false));
+            let kind: String = r.try_get("", "kind")?;
+            let employee_count: i32 = r.try_get("", "employee_count")?;
+            let has_party_org = get_bool(r, "has_party_org")?;
+            // The Rust reading of REQUIRED, kept in step with it by its unit test
+            // and the ledger tests.
+            let required = !reasons(
+                &kind,
+                employee_count,
+                get_bool(r, "above_scale")?,
+                has_party_org,
+                in_park,
+                self.threshold,
+            )
+            .is_empty();
             ids.push(id);
-            regions_of.push(r.try_get::<i64>("", "region_id")?);
+            regions_of.push(region_id);
             out.push(LedgerRow {
-                region_path: self.names.path(&path),
+                region_path: self.names.path(path),
                 name: r.try_get("", "name")?,
                 uscc: r.try_get("", "uscc")?,
-                kind: r.try_get("", "kind")?,
-                employee_count: r.try_get("", "employee_count")?,
-                has_party_org: get_bool(r, "has_party_org")?,
+                kind,
+                employee_count,
+                has_party_org,
                 union: Vec::new(),
                 league: Vec::new(),
                 women: Vec::new(),
-                required: get_i64(r, "req")? != 0,
+                required,
             });
         }
         if count > BATCH && rows.len() as i64 == BATCH {
