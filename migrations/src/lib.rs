@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_foundation;
 mod m20261126_000002_orgs;
 mod m20261126_000003_unit_org_counts;
+mod m20261126_000004_activities;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_foundation::Migration),
             Box::new(m20261126_000002_orgs::Migration),
             Box::new(m20261126_000003_unit_org_counts::Migration),
+            Box::new(m20261126_000004_activities::Migration),
         ]
     }
 }

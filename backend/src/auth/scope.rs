@@ -3,7 +3,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::entity::{orgs, regions, roles};
+use crate::entity::{centres, orgs, regions, roles};
 use crate::error::{AppError, AppResult};
 
 /// The four roles of API.md.
@@ -111,7 +111,7 @@ pub fn path_within(path: &str, mut region_ids: impl Iterator<Item = i64>) -> boo
 }
 
 /// The region a scope belongs to, for deciding which admins cover it.
-/// Centres and party organizations arrive with later capabilities.
+/// Party organizations arrive with a later capability.
 pub async fn scope_region(
     db: &DatabaseConnection,
     scope: Scope,
@@ -120,6 +120,12 @@ pub async fn scope_region(
         "region" => Ok(regions::Entity::find_by_id(scope.id).one(db).await?),
         "org" => match orgs::Entity::find_by_id(scope.id).one(db).await? {
             Some(org) => Ok(regions::Entity::find_by_id(org.region_id).one(db).await?),
+            None => Ok(None),
+        },
+        "centre" => match centres::Entity::find_by_id(scope.id).one(db).await? {
+            Some(centre) => Ok(regions::Entity::find_by_id(centre.region_id)
+                .one(db)
+                .await?),
             None => Ok(None),
         },
         _ => Err(AppError::rule("invalid_scope", "暂不支持该范围")),
