@@ -159,8 +159,8 @@ export function post(path, body = {}, headers = undefined) {
   return call('POST', `/api/v1${path}`, body, true, { headers });
 }
 
-export function del(path) {
-  return call('DELETE', `/api/v1${path}`);
+export function del(path, headers = undefined) {
+  return call('DELETE', `/api/v1${path}`, undefined, true, { headers });
 }
 
 /** A file (CSV, XLSX, SVG…) as {blob, filename}. */

@@ -1,7 +1,8 @@
 // Entry point: service worker, session restore, the router, header controls.
 import * as api from './api.js';
 import { t, getLang, setLang, translateAll } from './i18n.js';
-import { h, empty, showError, isOfficer, PENDING_JOIN } from './views/ui.js';
+import { h, empty, showError, isOfficer, PENDING_JOIN, PENDING_CHECKIN, readJson } from './views/ui.js';
+import * as queue from './queue.js';
 import * as loginView from './views/login.js';
 import * as homeView from './views/home.js';
 
@@ -28,6 +29,13 @@ const ROUTES = [
   [/^\/login$/, 'guest', () => loginView],
   [/^\/$/, 'user', () => homeView],
   [/^\/join\/([A-Za-z0-9_-]{1,32})$/, 'public', () => import('./views/join.js')],
+  [/^\/c\/([A-Za-z0-9._~-]{1,512})$/, 'public', () => import('./views/checkin.js')],
+  [/^\/checkins$/, 'user', () => import('./views/checkins.js')],
+  [/^\/scan$/, 'user', () => import('./views/scan.js')],
+  [/^\/activities$/, 'user', () => import('./views/activities.js')],
+  // The server decides who may show a kiosk (org or centre admins).
+  [/^\/kiosk\/(\d+)$/, 'user', () => import('./views/kiosk.js')],
+  [/^\/admin\/activities$/, 'officer', () => import('./views/adminactivities.js')],
   [/^\/orgs$/, 'user', () => import('./views/myorgs.js')],
   [/^\/orgs\/find$/, 'user', () => import('./views/findorgs.js')],
   [/^\/admin$/, 'officer', () => import('./views/admin.js')],
@@ -42,6 +50,7 @@ const ROUTES = [
 const NAV = [
   ['/', 'nav.home'],
   ['/orgs', 'nav.myOrgs'],
+  ['/activities', 'nav.activities'],
   ['/orgs/find', 'nav.findOrgs'],
   ['/admin', 'nav.admin'],
 ];
@@ -87,7 +96,7 @@ function renderNav(path) {
   }
 }
 
-async function render() {
+async function render(offline = false) {
   const mine = ++seq;
   let path = location.pathname;
   let route = match(path);
@@ -110,11 +119,14 @@ async function render() {
   view = mod;
   renderNav(path);
   document.body.classList.toggle('print-page', Boolean(mod.printPage));
+  // The entrance screen: no header, navigation or banner.
+  document.body.classList.toggle('kiosk-page', Boolean(mod.kiosk));
   empty(root);
   cleanup = mod.render(root, {
     user,
     newUser,
     flash,
+    offline,
     params: route.params,
     pendingJoin: readPending(),
     navigate,
@@ -124,7 +136,9 @@ async function render() {
       newUser = Boolean(isNew);
       flash = null;
       const pending = readPending();
-      const next = pending ? `/join/${pending}` : returnTo || '/';
+      const check = readJson(PENDING_CHECKIN);
+      const next = check && check.path ? check.path : pending ? `/join/${pending}` : returnTo || '/';
+      queue.flush();
       returnTo = null;
       navigate(next, true);
     },
@@ -159,7 +173,13 @@ async function boot() {
     user = await api.restoreSession();
     booted = true;
     render();
+    if (user) queue.flush();
   } catch (err) {
+    // A scan while the network is down: the check-in page queues it.
+    if (err.code === 'network' && /^\/c\//.test(location.pathname)) {
+      render(true);
+      return;
+    }
     // Offline or server trouble: keep the shell up with a retry button rather
     // than a blank page.
     showStartFailure(err);
@@ -185,6 +205,7 @@ api.events.addEventListener('logout', () => {
 window.addEventListener('online', () => {
   updateBanner();
   if (!booted) boot();
+  else if (user) queue.flush();
 });
 window.addEventListener('offline', updateBanner);
 window.addEventListener('popstate', () => { if (booted) render(); });

@@ -14,6 +14,11 @@ const SHELL = [
   '/views/join.js',
   '/views/myorgs.js',
   '/views/findorgs.js',
+  '/queue.js',
+  '/views/checkin.js',
+  '/views/checkins.js',
+  '/views/scan.js',
+  '/views/activities.js',
   '/style.css',
   '/manifest.webmanifest',
   '/icons/icon-192.png',
@@ -31,6 +36,10 @@ const ON_DEMAND = [
   '/views/poster.js',
   '/views/units.js',
   '/views/coverage.js',
+  '/views/kiosk.js',
+  '/views/adminactivities.js',
+  // The QR decoder for browsers without BarcodeDetector, loaded by /scan when needed.
+  '/vendor/qrdecode.js',
 ];
 
 self.addEventListener('install', (event) => {

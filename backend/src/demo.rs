@@ -189,13 +189,14 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
                 .exec(txn)
                 .await?;
             crate::orgs::demo::seed(txn, worker_user.id).await?;
+            crate::activities::demo::seed(txn).await?;
             Ok(())
         })
     })
     .await
     .map_err(|e| anyhow::anyhow!("{}", AppError::from(e)))?;
     println!(
-        "demo data created: 蜀山区, 三里庵街道, 合肥高新技术产业开发区 (national park), 7 units, 5 organizations."
+        "demo data created: 蜀山区, 三里庵街道, 合肥高新技术产业开发区 (national park), 7 units, 5 organizations, a centre and 3 activities."
     );
     print_logins(settings);
     Ok(())

@@ -19,6 +19,8 @@ pub enum AppError {
     NotFound,
     /// 409 with a code.
     Conflict(&'static str, String),
+    /// 410 with a code (`token_expired`).
+    Gone(&'static str, &'static str),
     /// 413 `payload_too_large`.
     PayloadTooLarge,
     /// 415 `unsupported_media_type`.
@@ -83,6 +85,7 @@ impl AppError {
             | AppError::Forbidden(c, _)
             | AppError::Conflict(c, _)
             | AppError::Unprocessable(c, _)
+            | AppError::Gone(c, _)
             | AppError::TooMany(c, _, _)
             | AppError::Unavailable(c, _) => c,
             AppError::NotFound => "not_found",
@@ -101,6 +104,7 @@ impl AppError {
             | AppError::ImportInvalid(m, _) => m.clone(),
             AppError::Unauthorized(_, m)
             | AppError::Forbidden(_, m)
+            | AppError::Gone(_, m)
             | AppError::TooMany(_, m, _)
             | AppError::Unavailable(_, m) => (*m).to_owned(),
             AppError::NotFound => "未找到".into(),
@@ -125,6 +129,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(..) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(..) => StatusCode::CONFLICT,
+            AppError::Gone(..) => StatusCode::GONE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable(..) | AppError::ImportInvalid(..) => {

@@ -1,8 +1,10 @@
 //! qunjia (群家): the backend through which workers of private enterprises and
 //! platform workers join their trade union, youth league and women's
 //! organization, and through which officers run them.
+pub mod activities;
 pub mod audit;
 pub mod auth;
+pub mod checkin;
 pub mod cli;
 pub mod config;
 pub mod coverage;

@@ -50,6 +50,8 @@ fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::units::config(cfg);
     crate::orgs::routes::config(cfg);
     crate::coverage::routes::config(cfg);
+    crate::checkin::routes::config(cfg);
+    crate::activities::routes::config(cfg);
 }
 
 /// The OpenAPI document, generated from the routes.

@@ -74,6 +74,7 @@ export function render(root, ctx) {
   const links = [
     ['/admin/approvals', 'admin.approvals', true],
     ['/admin/orgs', 'admin.orgs', true],
+    ['/admin/activities', 'admin.activities', true],
     ['/admin/units', 'admin.units', isAdmin],
     ['/admin/coverage', 'admin.coverage', isAdmin],
   ];

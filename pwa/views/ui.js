@@ -143,3 +143,29 @@ export function qs(params) {
     .map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
   return parts.length ? `?${parts.join('&')}` : '';
 }
+
+/** sessionStorage key of a check-in started before login: {path, key, body, scanned_at}, never a credential. */
+export const PENDING_CHECKIN = 'qunjia.pendingCheckin';
+
+export function readJson(key) {
+  try {
+    return JSON.parse(sessionStorage.getItem(key) || 'null');
+  } catch {
+    return null;
+  }
+}
+
+export function writeJson(key, value) {
+  try {
+    if (value == null) sessionStorage.removeItem(key);
+    else sessionStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    // Storage blocked: the person scans again after logging in.
+  }
+}
+
+/** ISO time or epoch (s or ms) → ms since epoch, or NaN. */
+export function toMs(v) {
+  if (typeof v === 'number') return v < 1e11 ? v * 1000 : v;
+  return Date.parse(v);
+}

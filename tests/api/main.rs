@@ -4,7 +4,9 @@ mod support;
 
 mod helpers;
 
+mod activities;
 mod auth;
+mod checkins;
 mod concurrency;
 mod coverage;
 mod idempotency;

@@ -1139,3 +1139,236 @@ async fn region_admin_approves_in_region_picks_scope_and_manages_leaders() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------- activities and check-in
+
+/// An open org with an org_admin officer and an active member, and an activity
+/// running now; returns (activity id, officer phone, worker phone).
+async fn seed_running_activity(app: &support::TestApp, tag: &str) -> (i64, String, String) {
+    use qunjia::entity::{activities, memberships};
+    use sea_orm::{ActiveModelTrait, Set};
+    let org_id = seed_open_org(app, &format!("ACT{tag}")).await;
+    let officer_phone = format!("1350013{tag}00");
+    let worker_phone = format!("1370013{tag}00");
+    let officer = seed_user(app, &officer_phone, "孙主席").await;
+    let (role, scope) =
+        qunjia::auth::roles::parse_grant("org_admin", &format!("org:{org_id}")).expect("grant");
+    qunjia::auth::roles::insert_role(&app.state.db, officer, role, scope, None)
+        .await
+        .expect("insert role");
+    let worker = seed_user(app, &worker_phone, "李明").await;
+    let now = qunjia::db::now_ms();
+    memberships::ActiveModel {
+        org_id: Set(org_id),
+        user_id: Set(worker),
+        status: Set("active".into()),
+        requested_at: Set(now),
+        decided_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .expect("insert membership");
+    let activity = activities::ActiveModel {
+        org_id: Set(org_id),
+        centre_id: Set(None),
+        title: Set("职工健康讲座".into()),
+        description: Set(None),
+        kind: Set("lecture".into()),
+        starts_at: Set(now - 10 * 60_000),
+        ends_at: Set(now + 2 * 3_600_000),
+        capacity: Set(None),
+        signup_required: Set(false),
+        audience: Set("members".into()),
+        status: Set("scheduled".into()),
+        checkin_key: Set(format!("test-checkin-key-{tag}-x7Qp2")),
+        signed_up: Set(0),
+        checked_in: Set(0),
+        created_by: Set(Some(officer)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .expect("insert activity");
+    (activity.id, officer_phone, worker_phone)
+}
+
+async fn checkin_rows(app: &support::TestApp, activity_id: i64) -> usize {
+    qunjia::entity::checkins::Entity::find()
+        .filter(qunjia::entity::checkins::Column::ActivityId.eq(activity_id))
+        .all(&app.state.db)
+        .await
+        .expect("query checkins")
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kiosk_shows_qr_and_worker_checks_in_through_login() {
+    if skip("kiosk_shows_qr_and_worker_checks_in_through_login") {
+        return;
+    }
+    let app = spawn_app().await;
+    let (activity_id, officer_phone, worker_phone) = seed_running_activity(&app, "01").await;
+
+    with_browser(|c| async move {
+        // The officer opens the entrance screen (logging in first).
+        c.goto(&app.url(&format!("/kiosk/{activity_id}")))
+            .await
+            .expect("open kiosk");
+        assert_shell(&c).await;
+        browser_login(&c, &app, &officer_phone).await;
+        wait_js(&c, "document.getElementById('kiosk-qr') && document.getElementById('kiosk-qr').src.startsWith('blob:') && document.getElementById('kiosk-qr').naturalWidth > 0").await;
+        wait_js(&c, "/^[2-9A-HJKMNP-Z]{6}$/.test(document.getElementById('kiosk-code').textContent.trim())").await;
+        wait_text(&c, "#kiosk-title", "职工健康讲座").await;
+        wait_js(&c, "document.getElementById('kiosk-count').dataset.n === '0'").await;
+        assert_eq!(
+            js(&c, "return getComputedStyle(document.getElementById('nav')).display;").await,
+            json!("none"),
+            "no navigation on the kiosk"
+        );
+        let qr_url = js(&c, "return document.getElementById('kiosk-qr').dataset.url;").await;
+        let qr_url = qr_url.as_str().expect("data-url").to_owned();
+        let token = qr_url.rsplit("/c/").next().expect("token in url").to_owned();
+        assert!(!token.is_empty(), "url {qr_url}");
+
+        // A worker's phone (another browser, fresh profile) opens the QR's URL.
+        let driver = Driver::start().await;
+        let w = driver.session().await;
+        let worker = AssertUnwindSafe(async {
+            w.goto(&app.url(&format!("/c/{token}"))).await.expect("open qr url");
+            assert_shell(&w).await;
+            wait_for(&w, "#phone").await;
+            let kept = js(&w, "return JSON.parse(sessionStorage.getItem('qunjia.pendingCheckin'));").await;
+            assert_eq!(kept["body"]["token"], json!(token), "the token is kept across login");
+            assert!(kept["key"].is_string() && kept["scanned_at"].is_string(), "{kept}");
+            browser_login(&w, &app, &worker_phone).await;
+            wait_text(&w, "#checkin-result", "签到成功").await;
+            wait_js(&w, "document.getElementById('checkin-activity').textContent.includes('职工健康讲座')").await;
+            assert_eq!(
+                js(&w, "return sessionStorage.getItem('qunjia.pendingCheckin');").await,
+                Value::Null,
+                "the pending check-in is cleared"
+            );
+            // The same QR again: already checked in.
+            w.goto(&app.url(&format!("/c/{token}"))).await.expect("open qr url again");
+            wait_text(&w, "#checkin-result", "你已经签到过了").await;
+        })
+        .catch_unwind()
+        .await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), w.close()).await;
+        drop(driver);
+        if let Err(p) = worker {
+            std::panic::resume_unwind(p);
+        }
+        assert_eq!(checkin_rows(&app, activity_id).await, 1, "one check-in row");
+
+        // The kiosk's count goes up by itself.
+        wait_js(&c, "document.getElementById('kiosk-count').dataset.n === '1'").await;
+        assert_eq!(text_of(&c, "#kiosk-count").await, "已签到 1 人");
+    })
+    .await;
+}
+
+/// Chromium's network emulation through chromedriver (offline or normal).
+async fn set_offline(driver_url: &str, c: &Client, offline: bool) {
+    let id = c
+        .session_id()
+        .await
+        .expect("session id")
+        .expect("a session");
+    let res = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client")
+        .post(format!(
+            "{driver_url}/session/{id}/chromium/network_conditions"
+        ))
+        .json(&json!({"network_conditions": {
+            "offline": offline, "latency": 0, "download_throughput": -1, "upload_throughput": -1
+        }}))
+        .send()
+        .await
+        .expect("network_conditions");
+    assert!(
+        res.status().is_success(),
+        "network_conditions: {}",
+        res.text().await.unwrap_or_default()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_scan_is_queued_and_confirmed_when_online() {
+    if skip("offline_scan_is_queued_and_confirmed_when_online") {
+        return;
+    }
+    let app = spawn_app().await;
+    let (activity_id, officer_phone, worker_phone) = seed_running_activity(&app, "02").await;
+    let officer = app.login(&officer_phone).await;
+    let qr: Value = app
+        .get_auth(
+            &format!("/api/v1/activities/{activity_id}/checkin-qr"),
+            &officer.access,
+        )
+        .await
+        .json()
+        .await
+        .expect("checkin-qr json");
+    let token = qr["token"].as_str().expect("token").to_owned();
+
+    let driver = Driver::start().await;
+    let c = driver.session().await;
+    let outcome = AssertUnwindSafe(async {
+        // Logged in, with the shell cached by the service worker.
+        c.goto(&app.url("/checkins")).await.expect("open app");
+        assert_shell(&c).await;
+        browser_login(&c, &app, &worker_phone).await;
+        wait_for(&c, "#checkin-history").await;
+        wait_js(&c, "navigator.serviceWorker && navigator.serviceWorker.controller !== null").await;
+
+        // No network: the scan is kept in IndexedDB.
+        set_offline(&driver.url, &c, true).await;
+        c.goto(&app.url(&format!("/c/{token}"))).await.expect("open qr url offline");
+        assert_shell(&c).await;
+        wait_text(&c, "#checkin-result", "已保存，联网后自动提交").await;
+        let items = c
+            .execute_async(
+                "const done = arguments[0];
+                 const r = indexedDB.open('qunjia');
+                 r.onsuccess = () => { const g = r.result.transaction('checkins').objectStore('checkins').getAll();
+                   g.onsuccess = () => done(g.result); g.onerror = () => done(null); };
+                 r.onerror = () => done(null);",
+                vec![],
+            )
+            .await
+            .expect("read indexeddb");
+        let items = items.as_array().expect("items").clone();
+        assert_eq!(items.len(), 1, "one queued item: {items:?}");
+        assert_eq!(items[0]["status"], json!("queued"));
+        assert_eq!(items[0]["body"]["token"], json!(token));
+        assert!(items[0]["key"].is_string() && items[0]["scanned_at"].is_string());
+        assert_eq!(checkin_rows(&app, activity_id).await, 0, "nothing reached the server");
+
+        // The network returns: the item is sent and confirmed.
+        set_offline(&driver.url, &c, false).await;
+        wait_js(&c, "document.querySelector('#checkin-queue li[data-status=confirmed]') || (document.getElementById('checkin-result') && document.getElementById('checkin-result').textContent.trim() === '已确认签到')").await;
+        let app = &app;
+        poll("one check-in row", TIMEOUT, || async move {
+            (checkin_rows(app, activity_id).await == 1).then_some(())
+        })
+        .await;
+        // Reopening the app changes nothing: still one row, shown as confirmed.
+        c.goto(&app.url("/checkins")).await.expect("reopen");
+        wait_for(&c, "#checkin-queue li[data-status=confirmed]").await;
+        wait_js(&c, "document.getElementById('checkin-history').textContent.includes('职工健康讲座')").await;
+        assert_eq!(checkin_rows(app, activity_id).await, 1, "exactly one row");
+    })
+    .catch_unwind()
+    .await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), c.close()).await;
+    drop(driver);
+    if let Err(p) = outcome {
+        std::panic::resume_unwind(p);
+    }
+}

@@ -1,0 +1,391 @@
+//! Check-in throughput: the release binary on a database holding one open public
+//! activity and `BENCH_USERS` people; 64 connections each POST `/api/v1/checkins`
+//! with a different person every request, for `BENCH_SECS` seconds, then
+//! `GET /health` the same way for comparison. Afterwards the database must hold
+//! exactly one check-in per success: none lost, none doubled.
+//!
+//! - `BENCH_DATABASE_URL` — a PostgreSQL *server* URL (`postgres://postgres@127.0.0.1:5432`);
+//!   a fresh database is created on it and dropped at the end. Without it: a new SQLite file.
+//! - `BENCH_USERS` (default 50000), `BENCH_SECS` (default 10).
+//!
+//! The server runs with a known secret (its data folder's `jwt_secret`), so access
+//! tokens are minted here. The check-in token is minted as the kiosk's `GET checkin-qr` would give it: for the
+//! current 30-second window, recomputed when the window turns.
+#[path = "common/mod.rs"]
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Server, cpus, env_database_url, env_num, loadavg, ms};
+use migration::{Migrator, MigratorTrait};
+use qunjia::auth::jwt::{JwtKeys, TokenType};
+use qunjia::checkin::token;
+use qunjia::entity::{activities, checkins, orgs};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait,
+    QueryFilter,
+};
+
+const CONNECTIONS: usize = 64;
+const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
+const ROWS_PER_INSERT: usize = 500;
+
+struct Load {
+    requests: usize,
+    ok: usize,
+    errors: usize,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn percentile(sorted_us: &[u32], p: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted_us.len() as f64 * p).ceil() as usize).clamp(1, sorted_us.len()) - 1;
+    f64::from(sorted_us[i]) / 1e3
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+fn finish(mut all: Vec<u32>, ok: usize, errors: usize, elapsed: Duration) -> Load {
+    all.sort_unstable();
+    Load {
+        requests: all.len(),
+        ok,
+        errors,
+        rps: ok as f64 / elapsed.as_secs_f64(),
+        p50_ms: percentile(&all, 0.50),
+        p99_ms: percentile(&all, 0.99),
+    }
+}
+
+/// 64 tasks, each POSTing a check-in for the next unused person until time is up.
+async fn check_ins(
+    server: &Server,
+    tokens: Arc<Vec<String>>,
+    activity: &activities::Model,
+    secs: u64,
+) -> Load {
+    let http = http();
+    let url = server.url("/api/v1/checkins");
+    let key = token::activity_key(SECRET.as_bytes(), &activity.checkin_key);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (http, url, tokens, next) =
+                (http.clone(), url.clone(), tokens.clone(), next.clone());
+            let id = activity.id;
+            tokio::spawn(async move {
+                let mut lat: Vec<u32> = Vec::with_capacity(8192);
+                let (mut ok, mut errors) = (0usize, 0usize);
+                while Instant::now() < deadline {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(access) = tokens.get(i) else { break };
+                    // What the kiosk shows now (it refreshes every window).
+                    let window = token::window_of(chrono::Utc::now().timestamp());
+                    let body = serde_json::json!({ "token": token::sign(&key, id, window) });
+                    let t0 = Instant::now();
+                    let good = match http.post(&url).bearer_auth(access).json(&body).send().await {
+                        Ok(r) => r.status() == 201 && r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    lat.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    if good {
+                        ok += 1;
+                    } else {
+                        errors += 1;
+                    }
+                }
+                (lat, ok, errors)
+            })
+        })
+        .collect();
+    let (mut all, mut ok, mut errors) = (Vec::new(), 0, 0);
+    for t in tasks {
+        let (l, o, e) = t.await.expect("task");
+        all.extend(l);
+        ok += o;
+        errors += e;
+    }
+    finish(all, ok, errors, started.elapsed())
+}
+
+/// 64 tasks on `GET /health`.
+async fn health(server: &Server, secs: u64) -> Load {
+    let http = http();
+    let url = server.url("/health");
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (http, url) = (http.clone(), url.clone());
+            tokio::spawn(async move {
+                let mut lat: Vec<u32> = Vec::with_capacity(8192);
+                let (mut ok, mut errors) = (0usize, 0usize);
+                while Instant::now() < deadline {
+                    let t0 = Instant::now();
+                    let good = match http.get(&url).send().await {
+                        Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    lat.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    if good {
+                        ok += 1;
+                    } else {
+                        errors += 1;
+                    }
+                }
+                (lat, ok, errors)
+            })
+        })
+        .collect();
+    let (mut all, mut ok, mut errors) = (Vec::new(), 0, 0);
+    for t in tasks {
+        let (l, o, e) = t.await.expect("task");
+        all.extend(l);
+        ok += o;
+        errors += e;
+    }
+    finish(all, ok, errors, started.elapsed())
+}
+
+fn print(name: &str, l: &Load) {
+    println!(
+        "  {name:<16} {:>8.0} ok/s   p50 {:>6.2} ms   p99 {:>6.2} ms   requests {:>7}   errors {}",
+        l.rps, l.p50_ms, l.p99_ms, l.requests, l.errors
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    run().await;
+}
+
+async fn run() {
+    let n_users = env_num("BENCH_USERS", 50_000);
+    let secs = env_num("BENCH_SECS", 10) as u64;
+    let temp = tempfile::tempdir().expect("temp dir");
+    let pg_server = env_database_url().map(|s| s.trim_end_matches('/').to_owned());
+    let (url, pg_name) = match &pg_server {
+        Some(server) => {
+            let name = format!("qunjia_bench_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(format!("{server}/postgres"))
+                .await
+                .expect("connect to PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create database");
+            admin.close().await.ok();
+            (format!("{server}/{name}"), Some(name))
+        }
+        None => (
+            format!(
+                "sqlite://{}?mode=rwc",
+                temp.path().join("bench.db").display()
+            ),
+            None,
+        ),
+    };
+    let engine = if pg_name.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!("qunjia check-in bench — {}", env!("CARGO_BIN_EXE_qunjia"));
+    println!(
+        "engine: {engine}, cpus: {}, {CONNECTIONS} connections × {secs} s, {n_users} people, loadavg before: {}",
+        cpus(),
+        loadavg()
+    );
+
+    // Arrange: schema, an org, an open public activity running now, the people.
+    let t0 = Instant::now();
+    let db = Database::connect(&url).await.expect("connect");
+    Migrator::up(&db, None).await.expect("migrate");
+    let region_id: i64 = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id FROM regions ORDER BY id LIMIT 1",
+        ))
+        .await
+        .expect("region")
+        .expect("a seeded region")
+        .try_get("", "id")
+        .expect("id");
+    let org = orgs::Entity::insert(orgs::ActiveModel {
+        name: Set("压测工会".into()),
+        org_type: Set("union".into()),
+        form: Set("single".into()),
+        region_id: Set(region_id),
+        join_code: Set(uuid::Uuid::new_v4().simple().to_string()),
+        join_policy: Set("open".into()),
+        created_at: Set(0),
+        updated_at: Set(0),
+        ..Default::default()
+    })
+    .exec_with_returning(&db)
+    .await
+    .expect("org");
+    let now = chrono::Utc::now().timestamp_millis();
+    let activity = activities::Entity::insert(activities::ActiveModel {
+        org_id: Set(org.id),
+        title: Set("压测活动".into()),
+        kind: Set("other".into()),
+        starts_at: Set(now - 3_600_000),
+        ends_at: Set(now + 3_600_000),
+        signup_required: Set(false),
+        audience: Set("public".into()),
+        status: Set("scheduled".into()),
+        checkin_key: Set(uuid::Uuid::new_v4().simple().to_string()),
+        signed_up: Set(0),
+        checked_in: Set(0),
+        created_at: Set(0),
+        updated_at: Set(0),
+        ..Default::default()
+    })
+    .exec_with_returning(&db)
+    .await
+    .expect("activity");
+    let first_phone = 15_000_000_000i64;
+    let rows: Vec<String> = (0..n_users as i64)
+        .map(|i| format!("('{}', '工人{i}', 0, 0)", first_phone + i))
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        db.execute_unprepared(&format!(
+            "INSERT INTO users (phone, name, created_at, updated_at) VALUES {}",
+            chunk.join(",")
+        ))
+        .await
+        .expect("insert users");
+    }
+    let ids: Vec<i64> = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT id FROM users WHERE phone >= '{first_phone}' ORDER BY id"),
+        ))
+        .await
+        .expect("ids")
+        .iter()
+        .map(|r| r.try_get("", "id").expect("id"))
+        .collect();
+    let keys = JwtKeys::new(SECRET.as_bytes(), "qunjia");
+    let tokens: Arc<Vec<String>> = Arc::new(
+        ids.iter()
+            .map(|id| {
+                keys.issue(
+                    TokenType::Access,
+                    *id,
+                    uuid::Uuid::new_v4().to_string(),
+                    None,
+                )
+                .0
+            })
+            .collect(),
+    );
+    println!(
+        "arrange: {} people + tokens in {:.1} s",
+        tokens.len(),
+        t0.elapsed().as_secs_f64()
+    );
+
+    // Act: the server on that database.
+    let data = tempfile::tempdir().expect("data dir");
+    // A development server takes its secret from the data folder: give it ours,
+    // so the bench can mint access tokens and kiosk tokens.
+    std::fs::write(data.path().join("jwt_secret"), SECRET).expect("write secret");
+    let mut server = Server::spawn(data.path(), Some(&url), None);
+    let client = common::client(Duration::from_secs(5));
+    server.wait_healthy(&client, Instant::now()).await;
+    // The kiosk: an admin of the region logs in with the code from the log and
+    // asks for the QR; its token must be the one minted here.
+    let admin_phone = common::random_phone();
+    let admin = server.log_in(&client, &admin_phone).await;
+    let admin_id: i64 = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT id FROM users WHERE phone = '{admin_phone}'"),
+        ))
+        .await
+        .expect("admin")
+        .expect("admin exists")
+        .try_get("", "id")
+        .expect("id");
+    let (role, scope) =
+        qunjia::auth::roles::parse_grant("admin", &format!("region:{region_id}")).expect("grant");
+    qunjia::auth::roles::insert_role(&db, admin_id, role, scope, None)
+        .await
+        .expect("insert role");
+    let qr: serde_json::Value = client
+        .get(server.url(&format!("/api/v1/activities/{}/checkin-qr", activity.id)))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("checkin-qr")
+        .json()
+        .await
+        .expect("json");
+    let key = token::activity_key(SECRET.as_bytes(), &activity.checkin_key);
+    let shown = qr["token"].as_str().expect("token");
+    let window = token::verify(&key, shown)
+        .expect("the kiosk token verifies")
+        .window;
+    assert_eq!(shown, token::sign(&key, activity.id, window));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ci = check_ins(&server, tokens, &activity, secs).await;
+    let h = health(&server, secs).await;
+    server.stop().await;
+    println!("loadavg after: {}", loadavg());
+
+    // Assert: one row per success, and the counter agrees.
+    let rows = checkins::Entity::find()
+        .filter(checkins::Column::ActivityId.eq(activity.id))
+        .count(&db)
+        .await
+        .expect("count");
+    let counter = activities::Entity::find_by_id(activity.id)
+        .one(&db)
+        .await
+        .expect("activity")
+        .expect("exists")
+        .checked_in;
+    println!();
+    print("POST /checkins", &ci);
+    print("GET /health", &h);
+    println!(
+        "  check-in rows {rows}, successes {}, activities.checked_in {counter}: {}",
+        ci.ok,
+        if rows as usize == ci.ok && counter as usize == ci.ok {
+            "none lost, none doubled"
+        } else {
+            "MISMATCH"
+        }
+    );
+    println!(
+        "  (p50/p99 over all requests; {} ms per run)",
+        ms(Duration::from_secs(secs))
+    );
+    db.close().await.ok();
+    if let (Some(server), Some(name)) = (pg_server, pg_name)
+        && let Ok(admin) = Database::connect(format!("{server}/postgres")).await
+    {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+    }
+    assert_eq!(rows as usize, ci.ok, "rows == successes");
+    assert_eq!(counter as usize, ci.ok, "counter == successes");
+}

@@ -1,0 +1,345 @@
+//! Check-in routes. Handlers parse, ask `service` who may act, and hand it the work.
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use sea_orm::EntityTrait;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::audit::{self, Entry};
+use crate::auth::AuthUser;
+use crate::auth::client_ip::client_ip;
+use crate::checkin::dto::{
+    Checkin, CheckinFailure, CheckinQr, CheckinRequest, ListQuery, ManualCheckin, ManualRequest,
+    MyCheckin, UndoRequest, UndoneCheckin,
+};
+use crate::checkin::service::{self, Attempt, Method, Recorded};
+use crate::db::now_ms;
+use crate::entity::{activities, checkins};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::Json;
+use crate::idempotency::{self, Work};
+use crate::pagination::{Page, PageQuery};
+use crate::state::AppState;
+
+/// Registers the check-in routes.
+pub fn config(cfg: &mut ServiceConfig) {
+    cfg.service(checkin_qr)
+        .service(checkin_qr_svg)
+        .service(check_in)
+        .service(checkin_failures)
+        .service(undo_checkin)
+        .service(manual_checkin)
+        .service(my_checkins);
+}
+
+fn ip(req: &HttpRequest, state: &AppState) -> Option<String> {
+    client_ip(req, &state.settings.trusted_proxies).map(|i| i.to_string())
+}
+
+/// The door's current token, URL and short code (they rotate every 30 s).
+#[utoipa::path(
+    tag = "checkin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = CheckinQr),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "Missing or not managed by the caller", body = ErrorBody),
+        (status = 409, description = "The activity is cancelled", body = ErrorBody),
+    )
+)]
+#[get("/activities/{id}/checkin-qr")]
+async fn checkin_qr(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<i64>,
+) -> AppResult<web::Json<CheckinQr>> {
+    let activity = service::managed_activity(&state.db, &me, id.into_inner()).await?;
+    Ok(web::Json(service::qr(
+        state.settings.secret_bytes(),
+        &state.settings.public_url,
+        &activity,
+        now_ms(),
+    )?))
+}
+
+/// The current check-in URL as an SVG QR code.
+#[utoipa::path(
+    tag = "checkin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "image/svg+xml", content_type = "image/svg+xml", body = String),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+    )
+)]
+#[get("/activities/{id}/checkin-qr.svg")]
+async fn checkin_qr_svg(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let activity = service::managed_activity(&state.db, &me, id.into_inner()).await?;
+    let qr = service::qr(
+        state.settings.secret_bytes(),
+        &state.settings.public_url,
+        &activity,
+        now_ms(),
+    )?;
+    let svg = crate::orgs::service::qr_svg(&qr.url)?;
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
+}
+
+/// Checks the caller in with a scanned token or a typed short code. Honours
+/// `Idempotency-Key`; the same person again gets 200 with `already: true`.
+#[utoipa::path(
+    tag = "checkin",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–64 visible characters")),
+    request_body = CheckinRequest,
+    responses(
+        (status = 201, body = Checkin),
+        (status = 200, description = "Already checked in", body = Checkin),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "members_only", body = ErrorBody),
+        (status = 410, description = "token_expired", body = ErrorBody),
+        (status = 422, description = "invalid_token, not_open, not_signed_up", body = ErrorBody),
+    )
+)]
+#[post("/checkins")]
+async fn check_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    body: Json<CheckinRequest>,
+) -> AppResult<HttpResponse> {
+    let key = idempotency::key_from(&req)?;
+    let attempt = Attempt::parse(body.into_inner())?;
+    let method = attempt.method();
+    let now = now_ms();
+    let user_id = me.id();
+    // Offline replays carry their `scanned_at`, so they pass these rules again
+    // before the stored answer is found.
+    let activity = match service::admit(
+        &state.db,
+        state.settings.secret_bytes(),
+        &me.user,
+        &attempt,
+        now,
+    )
+    .await?
+    {
+        Ok(a) => a,
+        Err(refused) => {
+            let code = refused.refusal.code();
+            service::log_failure(&state.db, refused.activity_id, user_id, code, method, now)
+                .await?;
+            return Ok(refused.refusal.response());
+        }
+    };
+    let (activity_id, scanned_at) = (activity.id, attempt.scanned_at);
+    let work: Work<'_, Checkin> = Box::new(move |txn| {
+        Box::pin(async move {
+            let row =
+                service::insert(txn, activity_id, user_id, method, scanned_at, None, now).await?;
+            Ok(service::view(&row, false))
+        })
+    });
+    match idempotency::once(
+        &state.db,
+        user_id,
+        key,
+        "POST",
+        "/api/v1/checkins",
+        StatusCode::CREATED,
+        work,
+    )
+    .await
+    {
+        Err(e) if service::is_already(&e) => {
+            let row = service::standing(&state.db, activity_id, user_id)
+                .await?
+                .ok_or_else(|| AppError::Conflict("conflict", "请稍后再试".into()))?;
+            Ok(HttpResponse::Ok().json(service::view(&row, true)))
+        }
+        other => other,
+    }
+}
+
+/// Refused check-in attempts at an activity, newest first (managers).
+#[utoipa::path(
+    tag = "checkin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path), ListQuery),
+    responses(
+        (status = 200, body = Page<CheckinFailure>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+#[get("/activities/{id}/checkin-failures")]
+async fn checkin_failures(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<i64>,
+    q: web::Query<ListQuery>,
+) -> AppResult<web::Json<Page<CheckinFailure>>> {
+    let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
+    let activity = service::managed_activity(&state.db, &me, id.into_inner()).await?;
+    Ok(web::Json(
+        service::failures(&state.db, activity.id, &page).await?,
+    ))
+}
+
+/// Undoes a wrong check-in (managers); it stays in the history.
+#[utoipa::path(
+    tag = "checkin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body = UndoRequest,
+    responses(
+        (status = 200, body = UndoneCheckin),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Already undone", body = ErrorBody),
+        (status = 422, description = "invalid_reason", body = ErrorBody),
+    )
+)]
+#[post("/checkins/{id}/undo")]
+async fn undo_checkin(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    id: web::Path<i64>,
+    body: Json<UndoRequest>,
+) -> AppResult<web::Json<UndoneCheckin>> {
+    let row = checkins::Entity::find_by_id(id.into_inner())
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let activity = activities::Entity::find_by_id(row.activity_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !service::managers_can(&state.db, &me, &activity).await? {
+        return Err(AppError::NotFound);
+    }
+    let why = service::reason(&body.reason)?;
+    let undone = service::undo(&state.db, &row, me.id(), why.clone(), now_ms()).await?;
+    audit::record(
+        &state.db,
+        Entry {
+            actor: Some(me.id()),
+            action: "checkin.undo",
+            target: format!("checkin:{}", row.id),
+            region_id: service::region_of(&state.db, &activity).await,
+            ip: ip(&req, &state),
+            detail: Some(serde_json::json!({
+                "activity_id": activity.id, "user_id": row.user_id, "reason": why
+            })),
+        },
+    )
+    .await?;
+    Ok(web::Json(service::undone_view(&undone)))
+}
+
+/// Checks a person in by phone number (managers), with the reason recorded.
+#[utoipa::path(
+    tag = "checkin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body = ManualRequest,
+    responses(
+        (status = 201, body = ManualCheckin),
+        (status = 200, description = "Already checked in", body = ManualCheckin),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The activity is cancelled", body = ErrorBody),
+        (status = 422, description = "invalid_phone, unknown_person, invalid_reason", body = ErrorBody),
+    )
+)]
+#[post("/activities/{id}/checkins/manual")]
+async fn manual_checkin(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AuthUser,
+    id: web::Path<i64>,
+    body: Json<ManualRequest>,
+) -> AppResult<HttpResponse> {
+    let activity = service::managed_activity(&state.db, &me, id.into_inner()).await?;
+    if activity.status == "cancelled" {
+        return Err(AppError::Conflict("conflict", "活动已取消".into()));
+    }
+    let why = service::reason(&body.reason)?;
+    let person = service::person_by_phone(&state.db, &body.phone).await?;
+    let recorded = Recorded {
+        by: me.id(),
+        reason: why.clone(),
+    };
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    let inserted = service::insert(
+        &txn,
+        activity.id,
+        person.id,
+        Method::Manual,
+        None,
+        Some(recorded),
+        now_ms(),
+    )
+    .await;
+    let row = match inserted {
+        Ok(row) => {
+            txn.commit().await?;
+            row
+        }
+        Err(e) if service::is_already(&e) => {
+            drop(txn);
+            let row = service::standing(&state.db, activity.id, person.id)
+                .await?
+                .ok_or_else(|| AppError::Conflict("conflict", "请稍后再试".into()))?;
+            return Ok(HttpResponse::Ok().json(service::manual_view(&row, true)));
+        }
+        Err(e) => return Err(e),
+    };
+    audit::record(
+        &state.db,
+        Entry {
+            actor: Some(me.id()),
+            action: "checkin.manual",
+            target: format!("checkin:{}", row.id),
+            region_id: service::region_of(&state.db, &activity).await,
+            ip: ip(&req, &state),
+            detail: Some(serde_json::json!({
+                "activity_id": activity.id, "user_id": person.id, "reason": why
+            })),
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(service::manual_view(&row, false)))
+}
+
+/// The caller's check-in history, newest first.
+#[utoipa::path(
+    tag = "checkin",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, body = Page<MyCheckin>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    )
+)]
+#[get("/me/checkins")]
+async fn my_checkins(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    q: web::Query<ListQuery>,
+) -> AppResult<web::Json<Page<MyCheckin>>> {
+    let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
+    Ok(web::Json(service::mine(&state.db, me.id(), &page).await?))
+}
