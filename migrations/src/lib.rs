@@ -7,6 +7,7 @@ mod m20261126_000001_foundation;
 mod m20261126_000002_orgs;
 mod m20261126_000003_unit_org_counts;
 mod m20261126_000004_activities;
+mod m20261126_000005_checkin_counts;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_orgs::Migration),
             Box::new(m20261126_000003_unit_org_counts::Migration),
             Box::new(m20261126_000004_activities::Migration),
+            Box::new(m20261126_000005_checkin_counts::Migration),
         ]
     }
 }

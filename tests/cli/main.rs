@@ -408,7 +408,9 @@ fn demo_fills_a_fresh_database_once_and_prints_the_logins() {
 #[test]
 fn sigterm_lets_a_request_in_flight_finish_then_exits_cleanly() {
     let case = Case::new();
-    let mut server = Server::start(case.qunjia());
+    let mut cmd = case.qunjia();
+    cmd.env("RUST_LOG", "info,qunjia=debug");
+    let mut server = Server::start(cmd);
     // Start a request and hold back the end of its body, so it is in flight.
     let body = json!({ "phone": "13712345678" }).to_string();
     let mut s = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
@@ -422,6 +424,8 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_cleanly() {
     )
     .expect("write");
     s.flush().expect("flush");
+    // The server has taken the request in before it is told to stop.
+    server.wait_line("request started");
     Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()

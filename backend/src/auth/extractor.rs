@@ -5,9 +5,10 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use crate::auth::jwt::TokenType;
+use crate::db::stmt;
 use crate::entity::{roles, users};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -50,16 +51,25 @@ async fn load(state: web::Data<AppState>, token: String) -> Result<AuthUser, App
         .verify(&token, TokenType::Access)
         .ok_or_else(unauthorized)?;
     let id = claims.user_id().ok_or_else(unauthorized)?;
-    let user = users::Entity::find_by_id(id)
-        .filter(users::Column::DeletedAt.is_null())
-        .one(&state.db)
-        .await?
-        .ok_or_else(unauthorized)?;
-    let roles = roles::Entity::find()
-        .filter(roles::Column::UserId.eq(id))
-        .order_by_asc(roles::Column::Id)
-        .all(&state.db)
+    // The person and their roles in one statement: this runs on every request.
+    let rows = state
+        .db
+        .query_all_raw(stmt(
+            state.db.get_database_backend(),
+            "SELECT u.*, r.id AS r_id, r.user_id AS r_user_id, r.role AS r_role, \
+             r.scope AS r_scope, r.granted_by AS r_granted_by, r.created_at AS r_created_at \
+             FROM users u LEFT JOIN roles r ON r.user_id = u.id \
+             WHERE u.id = ? AND u.deleted_at IS NULL ORDER BY r.id",
+            vec![id.into()],
+        ))
         .await?;
+    let first = rows.first().ok_or_else(unauthorized)?;
+    let user = users::Model::from_query_result(first, "")?;
+    let roles = rows
+        .iter()
+        .map(|row| roles::Model::from_query_result_optional(row, "r_"))
+        .filter_map(Result::transpose)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(AuthUser { user, roles })
 }
 

@@ -140,24 +140,42 @@ async fn check_in(
         }
     };
     let (activity_id, scanned_at) = (activity.id, attempt.scanned_at);
-    let work: Work<'_, Checkin> = Box::new(move |txn| {
-        Box::pin(async move {
-            let row =
-                service::insert(txn, activity_id, user_id, method, scanned_at, None, now).await?;
-            Ok(service::view(&row, false))
-        })
-    });
-    match idempotency::once(
-        &state.db,
-        user_id,
-        key,
-        "POST",
-        "/api/v1/checkins",
-        StatusCode::CREATED,
-        work,
-    )
-    .await
-    {
+    let inserted = match key {
+        // Without a key the check-in is one INSERT, atomic with its count: no
+        // transaction needed, which matters when a crowd scans at once.
+        None => service::insert(
+            &state.db,
+            activity_id,
+            user_id,
+            method,
+            scanned_at,
+            None,
+            now,
+        )
+        .await
+        .map(|row| HttpResponse::Created().json(service::view(&row, false))),
+        Some(key) => {
+            let work: Work<'_, Checkin> = Box::new(move |txn| {
+                Box::pin(async move {
+                    let row =
+                        service::insert(txn, activity_id, user_id, method, scanned_at, None, now)
+                            .await?;
+                    Ok(service::view(&row, false))
+                })
+            });
+            idempotency::once(
+                &state.db,
+                user_id,
+                Some(key),
+                "POST",
+                "/api/v1/checkins",
+                StatusCode::CREATED,
+                work,
+            )
+            .await
+        }
+    };
+    match inserted {
         Err(e) if service::is_already(&e) => {
             let row = service::standing(&state.db, activity_id, user_id)
                 .await?

@@ -2,7 +2,7 @@
 //! the writes (one standing check-in per person, the counter kept in the same
 //! transaction, refused attempts kept outside it).
 use actix_web::HttpResponse;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
@@ -335,7 +335,7 @@ pub struct Recorded {
     pub reason: String,
 }
 
-/// Inserts the standing check-in and counts it, in the caller's transaction.
+/// Inserts the standing check-in (counted by the database in the same statement).
 /// A standing one already there makes this fail with the internal `ALREADY` code
 /// (test with [`is_already`]); the unique index decides, so racing twins cannot both win.
 pub async fn insert<C: ConnectionTrait>(
@@ -369,14 +369,7 @@ pub async fn insert<C: ConnectionTrait>(
         }
         _ => e.into(),
     })?;
-    activities::Entity::update_many()
-        .col_expr(
-            activities::Column::CheckedIn,
-            Expr::col(activities::Column::CheckedIn).add(1),
-        )
-        .filter(activities::Column::Id.eq(activity_id))
-        .exec(txn)
-        .await?;
+    // `activities.checked_in` follows by trigger (migration 5), in the same statement.
     Ok(row)
 }
 
@@ -443,7 +436,7 @@ pub async fn region_of(db: &DatabaseConnection, activity: &activities::Model) ->
         .map(|o| o.region_id)
 }
 
-/// Undoes a standing check-in and uncounts it; 409 when it was already undone.
+/// Undoes a standing check-in (uncounted by trigger); 409 when it was already undone.
 pub async fn undo(
     db: &DatabaseConnection,
     row: &checkins::Model,
@@ -463,14 +456,6 @@ pub async fn undo(
     if done.rows_affected == 0 {
         return Err(AppError::Conflict("conflict", "该签到已撤销".into()));
     }
-    activities::Entity::update_many()
-        .col_expr(
-            activities::Column::CheckedIn,
-            Expr::col(activities::Column::CheckedIn).sub(1),
-        )
-        .filter(activities::Column::Id.eq(row.activity_id))
-        .exec(&txn)
-        .await?;
     let updated = checkins::Entity::find_by_id(row.id)
         .one(&txn)
         .await?

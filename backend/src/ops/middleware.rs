@@ -61,6 +61,8 @@ pub async fn edge(
         .map(|s| s.metrics.clone());
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
 
+    // Off by default; lets an operator (and the shutdown test) see a request begin.
+    span.in_scope(|| tracing::debug!("request started"));
     // Handler errors arrive here as responses already; an `Err` is left to the framework.
     let res = next
         .call(req)
