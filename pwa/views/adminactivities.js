@@ -3,6 +3,7 @@
 // the failed-scan log.
 import * as api from '../api.js';
 import { formatTime, setText, clearText } from '../i18n.js';
+import { reasonKey } from './checkin.js';
 import { h, empty, load, busy, showError, scopeIds, maskPhone, normalizePhone, downloadButton, toMs } from './ui.js';
 
 export const titleKey = 'title.adminActivities';
@@ -145,7 +146,7 @@ function attendance(a, box) {
   drawRows();
   load(fails, () => api.get(`/activities/${a.id}/checkin-failures?limit=100`), (d) => {
     const ul = h('ul', { class: 'list-plain' });
-    for (const f of d.items || []) ul.append(h('li', {}, `${f.name || `#${f.user_id}`} · ${formatTime(toMs(f.at))} · `, h('span', { class: 'error', i18n: `checkin.err.${f.reason}` })));
+    for (const f of d.items || []) ul.append(h('li', {}, `${f.name || `#${f.user_id}`} · ${formatTime(toMs(f.at))} · `, h('span', { class: 'error', i18n: reasonKey(f.reason, f.method) })));
     fails.append(ul);
   });
 }

@@ -11,7 +11,9 @@ export const titleKey = 'title.checkin';
 const REASONS = ['token_expired', 'invalid_token', 'not_open', 'not_signed_up', 'members_only', 'network', 'not_found', 'forbidden'];
 
 /** The i18n key saying why a check-in failed. */
-export function reasonKey(code) {
+export function reasonKey(code, method) {
+  // A typed short code is not a QR code: say so.
+  if (code === 'invalid_token' && method === 'short_code') return 'checkin.err.invalid_code';
   return REASONS.includes(code) ? `checkin.err.${code}` : 'checkin.err.generic';
 }
 
@@ -50,14 +52,14 @@ export async function run(box, item) {
       queue.events.removeEventListener('change', follow);
       card.dataset.outcome = now.status;
       msg.className = now.status === 'confirmed' ? 'ok big' : 'error big';
-      setText(msg, now.status === 'confirmed' ? 'checkin.confirmed' : reasonKey(now.code));
+      setText(msg, now.status === 'confirmed' ? 'checkin.confirmed' : reasonKey(now.code, item.body.short_code ? 'short_code' : 'qr'));
       hint.remove();
     };
     queue.events.addEventListener('change', follow);
   } else {
     msg.className = 'error big';
     msg.setAttribute('role', 'alert');
-    setText(msg, reasonKey(r.code));
+    setText(msg, reasonKey(r.code, item.body.short_code ? 'short_code' : 'qr'));
   }
   card.append(h('p', { class: 'links' },
     h('a', { class: 'btn', href: '/checkins', i18n: 'nav.checkins' }), ' ',

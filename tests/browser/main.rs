@@ -1372,3 +1372,387 @@ async fn offline_scan_is_queued_and_confirmed_when_online() {
         std::panic::resume_unwind(p);
     }
 }
+
+/// Another active member of the activity's org; returns the user id.
+async fn seed_member_of(app: &support::TestApp, activity_id: i64, phone: &str, name: &str) -> i64 {
+    use qunjia::entity::{activities, memberships};
+    use sea_orm::{ActiveModelTrait, Set};
+    let org_id = activities::Entity::find_by_id(activity_id)
+        .one(&app.state.db)
+        .await
+        .expect("query activity")
+        .expect("the activity exists")
+        .org_id;
+    let user = seed_user(app, phone, name).await;
+    let now = qunjia::db::now_ms();
+    memberships::ActiveModel {
+        org_id: Set(org_id),
+        user_id: Set(user),
+        status: Set("active".into()),
+        requested_at: Set(now),
+        decided_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .expect("insert membership");
+    user
+}
+
+/// The activity's current 6-character short code, as the kiosk shows it.
+async fn current_short_code(app: &support::TestApp, activity_id: i64) -> String {
+    use qunjia::checkin::token;
+    let activity = qunjia::entity::activities::Entity::find_by_id(activity_id)
+        .one(&app.state.db)
+        .await
+        .expect("query activity")
+        .expect("the activity exists");
+    let key = token::activity_key(support::SECRET.as_bytes(), &activity.checkin_key);
+    let window = token::window_of(qunjia::db::now_ms().div_euclid(1000));
+    token::short_code(&key, activity_id, window)
+}
+
+async fn user_id_of(app: &support::TestApp, phone: &str) -> i64 {
+    qunjia::entity::users::Entity::find()
+        .filter(qunjia::entity::users::Column::Phone.eq(phone))
+        .one(&app.state.db)
+        .await
+        .expect("query users")
+        .expect("the user exists")
+        .id
+}
+
+async fn signup_rows(
+    app: &support::TestApp,
+    activity_id: i64,
+) -> Vec<qunjia::entity::signups::Model> {
+    use qunjia::entity::signups;
+    signups::Entity::find()
+        .filter(signups::Column::ActivityId.eq(activity_id))
+        .all(&app.state.db)
+        .await
+        .expect("query signups")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_sign_up_cancel_and_take_the_freed_place() {
+    if skip("members_sign_up_cancel_and_take_the_freed_place") {
+        return;
+    }
+    use qunjia::entity::activities;
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = spawn_app().await;
+    let (running_id, _officer_phone, worker_phone) = seed_running_activity(&app, "03").await;
+    let running = activities::Entity::find_by_id(running_id)
+        .one(&app.state.db)
+        .await
+        .expect("query activity")
+        .expect("the activity exists");
+    let now = qunjia::db::now_ms();
+    let small = activities::ActiveModel {
+        org_id: Set(running.org_id),
+        centre_id: Set(None),
+        title: Set("羽毛球友谊赛".into()),
+        description: Set(None),
+        kind: Set("competition".into()),
+        starts_at: Set(now + 24 * 3_600_000),
+        ends_at: Set(now + 26 * 3_600_000),
+        capacity: Set(Some(1)),
+        signup_required: Set(true),
+        audience: Set("members".into()),
+        status: Set("scheduled".into()),
+        checkin_key: Set("test-checkin-key-03b-k9Wm4".into()),
+        signed_up: Set(0),
+        checked_in: Set(0),
+        created_by: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .expect("insert activity")
+    .id;
+    let second_phone = "13600130301";
+    let second = seed_member_of(&app, running_id, second_phone, "周芳").await;
+    let worker = user_id_of(&app, &worker_phone).await;
+    let card = format!("section.activity[data-id='{small}']");
+
+    with_browser(|c| async move {
+        c.goto(&app.url("/activities")).await.expect("open activities");
+        assert_shell(&c).await;
+        browser_login(&c, &app, &worker_phone).await;
+        wait_js(&c, &format!("document.querySelector(\"section.activity[data-id='{running_id}'] h3\") && document.querySelector(\"section.activity[data-id='{running_id}'] h3\").textContent === '职工健康讲座'")).await;
+        wait_text(&c, &format!("{card} h3"), "羽毛球友谊赛").await;
+        assert!(text_of(&c, &card).await.contains("需要报名"), "the card says sign-up is needed");
+        wait_js(&c, &format!("document.querySelector(\"{card}\").textContent.includes('已报名 0/1 人')")).await;
+
+        // Sign up: shown as signed up, and stored.
+        wait_text(&c, &format!("{card} button.signup-btn"), "报名").await;
+        click(&c, &format!("{card} button.signup-btn")).await;
+        wait_text(&c, &format!("{card} p.ok"), "已报名").await;
+        wait_text(&c, &format!("{card} button.signup-btn"), "取消报名").await;
+        assert!(text_of(&c, &card).await.contains("已报名 1/1 人"));
+        assert_eq!(text_of(&c, &format!("{card} p.error")).await, "", "no error");
+        let rows = signup_rows(&app, small).await;
+        assert_eq!(rows.len(), 1, "one signup row: {rows:?}");
+        assert_eq!((rows[0].user_id, rows[0].status.as_str()), (worker, "active"));
+
+        // Reloading keeps it shown as signed up.
+        c.refresh().await.expect("reload");
+        assert_shell(&c).await;
+        wait_text(&c, &format!("{card} button.signup-btn"), "取消报名").await;
+
+        // Cancel: the row is cancelled and the place is free again.
+        click(&c, &format!("{card} button.signup-btn")).await;
+        wait_text(&c, &format!("{card} button.signup-btn"), "报名").await;
+        assert_eq!(text_of(&c, &format!("{card} p.ok")).await, "");
+        assert!(text_of(&c, &card).await.contains("已报名 0/1 人"));
+        let rows = signup_rows(&app, small).await;
+        assert_eq!(rows.len(), 1, "still one row: {rows:?}");
+        assert_eq!(rows[0].status, "cancelled");
+        assert!(rows[0].cancelled_at.is_some());
+
+        // A second member (another phone) takes the freed place.
+        let driver = Driver::start().await;
+        let w = driver.session().await;
+        let other = AssertUnwindSafe(async {
+            w.goto(&app.url("/activities")).await.expect("open activities");
+            assert_shell(&w).await;
+            browser_login(&w, &app, second_phone).await;
+            wait_text(&w, &format!("{card} button.signup-btn"), "报名").await;
+            click(&w, &format!("{card} button.signup-btn")).await;
+            wait_text(&w, &format!("{card} p.ok"), "已报名").await;
+            assert_eq!(text_of(&w, &format!("{card} p.error")).await, "", "no error");
+        })
+        .catch_unwind()
+        .await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), w.close()).await;
+        drop(driver);
+        if let Err(p) = other {
+            std::panic::resume_unwind(p);
+        }
+        let rows = signup_rows(&app, small).await;
+        let active: Vec<_> = rows.iter().filter(|r| r.status == "active").collect();
+        assert_eq!(active.len(), 1, "one active signup: {rows:?}");
+        assert_eq!(active[0].user_id, second);
+
+        // Full now: the first member sees it after a reload and cannot sign up.
+        c.refresh().await.expect("reload");
+        assert_shell(&c).await;
+        wait_text(&c, &format!("{card} button.signup-btn"), "名额已满").await;
+        assert!(
+            !wait_for(&c, &format!("{card} button.signup-btn"))
+                .await
+                .is_enabled()
+                .await
+                .expect("enabled"),
+            "the full activity's button is disabled"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn member_checks_in_with_the_short_code() {
+    if skip("member_checks_in_with_the_short_code") {
+        return;
+    }
+    use qunjia::entity::{checkin_failures, checkins};
+    let app = spawn_app().await;
+    let (activity_id, _officer_phone, worker_phone) = seed_running_activity(&app, "04").await;
+    let worker = user_id_of(&app, &worker_phone).await;
+
+    with_browser(|c| async move {
+        c.goto(&app.url("/scan")).await.expect("open scan");
+        assert_shell(&c).await;
+        browser_login(&c, &app, &worker_phone).await;
+        wait_for(&c, "#short-form").await;
+
+        // A wrong code first: said plainly, and logged as a failure.
+        let code = current_short_code(&app, activity_id).await;
+        let wrong = if code == "222222" { "333333" } else { "222222" };
+        type_into(&c, "#short-activity", &activity_id.to_string()).await;
+        type_into(&c, "#short-code", wrong).await;
+        click(&c, "#short-submit").await;
+        wait_text(&c, "#checkin-result", "签到码无效").await;
+        assert_eq!(checkin_rows(&app, activity_id).await, 0, "no check-in row");
+        let failures = checkin_failures::Entity::find()
+            .filter(checkin_failures::Column::ActivityId.eq(activity_id))
+            .all(&app.state.db)
+            .await
+            .expect("query failures");
+        assert_eq!(failures.len(), 1, "one failure: {failures:?}");
+        assert_eq!(
+            (
+                failures[0].user_id,
+                failures[0].reason.as_str(),
+                failures[0].method.as_str()
+            ),
+            (worker, "invalid_token", "short_code")
+        );
+
+        // A malformed code never reaches the server.
+        type_into(&c, "#short-code", "AB").await;
+        click(&c, "#short-submit").await;
+        wait_text(&c, "#short-error", "请输入活动编号和6位签到码").await;
+
+        // The right code, typed in lower case.
+        let code = current_short_code(&app, activity_id).await;
+        type_into(&c, "#short-code", &code.to_lowercase()).await;
+        click(&c, "#short-submit").await;
+        wait_text(&c, "#checkin-result", "签到成功").await;
+        assert_eq!(text_of(&c, "#short-error").await, "");
+        wait_js(
+            &c,
+            "document.getElementById('checkin-activity').textContent.includes('职工健康讲座')",
+        )
+        .await;
+        let rows = checkins::Entity::find()
+            .filter(checkins::Column::ActivityId.eq(activity_id))
+            .all(&app.state.db)
+            .await
+            .expect("query checkins");
+        assert_eq!(rows.len(), 1, "one check-in row: {rows:?}");
+        assert_eq!(
+            (rows[0].user_id, rows[0].method.as_str()),
+            (worker, "short_code")
+        );
+        assert!(rows[0].undone_at.is_none());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn officer_creates_activity_and_manages_attendance() {
+    if skip("officer_creates_activity_and_manages_attendance") {
+        return;
+    }
+    use qunjia::entity::{activities, checkins};
+    let app = spawn_app().await;
+    let (activity_id, officer_phone, worker_phone) = seed_running_activity(&app, "05").await;
+    let org_id = activities::Entity::find_by_id(activity_id)
+        .one(&app.state.db)
+        .await
+        .expect("query activity")
+        .expect("the activity exists")
+        .org_id;
+    let worker = user_id_of(&app, &worker_phone).await;
+    let late_phone = "13600130501";
+    let late = seed_member_of(&app, activity_id, late_phone, "赵磊").await;
+    let officer = user_id_of(&app, &officer_phone).await;
+
+    // The worker types a wrong code once, then checks in with the right one.
+    let session = app.login(&worker_phone).await;
+    let code = current_short_code(&app, activity_id).await;
+    let wrong = if code == "222222" { "333333" } else { "222222" };
+    let res = app
+        .post_auth(
+            "/api/v1/checkins",
+            &session.access,
+            &json!({"activity_id": activity_id, "short_code": wrong}),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 422, "wrong code refused");
+    let res = app
+        .post_auth(
+            "/api/v1/checkins",
+            &session.access,
+            &json!({"activity_id": activity_id, "short_code": code}),
+        )
+        .await;
+    assert!(res.status().is_success(), "check-in: {}", res.status());
+    assert_eq!(checkin_rows(&app, activity_id).await, 1);
+
+    with_browser(|c| async move {
+        c.goto(&app.url("/admin/activities")).await.expect("open admin activities");
+        assert_shell(&c).await;
+        browser_login(&c, &app, &officer_phone).await;
+        wait_for(&c, "#aa-form").await;
+        wait_js(&c, "document.getElementById('aa-org').options.length === 1 && document.getElementById('aa-org').options[0].textContent === '合肥星火科技有限公司工会'").await;
+
+        // Create an activity for the org.
+        type_into(&c, "#aa-title", "工会读书会").await;
+        wait_for(&c, "#aa-kind")
+            .await
+            .select_by_value("culture")
+            .await
+            .expect("choose kind");
+        let set = js(
+            &c,
+            "const set = (id, v) => { const e = document.getElementById(id); e.value = v;
+               e.dispatchEvent(new Event('input', {bubbles: true}));
+               e.dispatchEvent(new Event('change', {bubbles: true})); return e.value; };
+             return [set('aa-starts', '2030-05-01T19:00'), set('aa-ends', '2030-05-01T21:00')];",
+        )
+        .await;
+        assert_eq!(set, json!(["2030-05-01T19:00", "2030-05-01T21:00"]));
+        type_into(&c, "#aa-capacity", "30").await;
+        click(&c, "#aa-signup").await;
+        click(&c, "#aa-submit").await;
+        wait_text(&c, "#aa-form p.ok", "已创建").await;
+        assert_eq!(text_of(&c, "#aa-form p.error").await, "");
+        let created = activities::Entity::find()
+            .filter(activities::Column::Title.eq("工会读书会"))
+            .one(&app.state.db)
+            .await
+            .expect("query activities")
+            .expect("the new activity exists");
+        assert_eq!(created.org_id, org_id);
+        assert_eq!(created.kind, "culture");
+        assert_eq!(created.capacity, Some(30));
+        assert!(created.signup_required);
+        assert_eq!(created.audience, "members");
+        assert_eq!(created.ends_at - created.starts_at, 2 * 3_600_000);
+        assert_eq!(created.created_by, Some(officer));
+        wait_js(&c, &format!("document.querySelector(\"#aa-list section[data-id='{}']\") !== null", created.id)).await;
+
+        // Attendance of the running activity: the worker is there.
+        let card = format!("#aa-list section[data-id='{activity_id}']");
+        wait_js(&c, &format!("document.querySelector(\"{card}\") && document.querySelector(\"{card}\").textContent.includes('已签到 1 人')")).await;
+        let detail = format!("{card} .aa-detail");
+        js(&c, &format!("const b = [...document.querySelectorAll(\"{card} button\")].find((b) => b.textContent === '签到名单'); b.click(); return true;")).await;
+        wait_js(&c, &format!("document.querySelector(\"{detail} ul li\") && document.querySelector(\"{detail} ul li\").textContent.includes('李明')")).await;
+        assert!(text_of(&c, &format!("{detail} ul li")).await.contains("137****0500"));
+        // The failed scan is listed.
+        wait_js(&c, &format!("[...document.querySelectorAll(\"{detail} > div:last-child li\")].some((li) => li.textContent.includes('李明') && li.textContent.includes('签到码无效'))")).await;
+
+        // Undo without a reason: refused on the page; with one: done.
+        click(&c, &format!("{detail} ul li button")).await;
+        wait_text(&c, &format!("{detail} ul li span.error"), "请填写原因").await;
+        type_into(&c, &format!("{detail} ul li input"), "代签").await;
+        click(&c, &format!("{detail} ul li button")).await;
+        wait_js(&c, &format!("document.querySelector(\"{detail} ul li\") && document.querySelector(\"{detail} ul li\").textContent.includes('已撤销')")).await;
+        let row = checkins::Entity::find()
+            .filter(checkins::Column::ActivityId.eq(activity_id))
+            .filter(checkins::Column::UserId.eq(worker))
+            .one(&app.state.db)
+            .await
+            .expect("query checkins")
+            .expect("the check-in row");
+        assert!(row.undone_at.is_some(), "undone_at set");
+        assert_eq!(row.undo_reason.as_deref(), Some("代签"));
+        assert_eq!(row.undone_by, Some(officer));
+
+        // Manual check-in by phone with a reason.
+        type_into(&c, &format!("{detail} form input[type=tel]"), late_phone).await;
+        type_into(&c, &format!("{detail} form input:not([type])"), "手机没电").await;
+        click(&c, &format!("{detail} form button[type=submit]")).await;
+        wait_text(&c, &format!("{detail} form p.ok"), "已完成").await;
+        assert_eq!(text_of(&c, &format!("{detail} form p.error")).await, "");
+        wait_js(&c, &format!("[...document.querySelectorAll(\"{detail} ul li\")].some((li) => li.textContent.includes('赵磊'))")).await;
+        let manual = checkins::Entity::find()
+            .filter(checkins::Column::ActivityId.eq(activity_id))
+            .filter(checkins::Column::UserId.eq(late))
+            .one(&app.state.db)
+            .await
+            .expect("query checkins")
+            .expect("the manual check-in row");
+        assert_eq!(manual.method, "manual");
+        assert_eq!(manual.reason.as_deref(), Some("手机没电"));
+        assert_eq!(manual.recorded_by, Some(officer));
+        let scroll = js(&c, "return document.documentElement.scrollWidth;").await;
+        assert!(scroll.as_u64().expect("scrollWidth") <= 360, "admin activities fit 360 px");
+    })
+    .await;
+}
