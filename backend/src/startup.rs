@@ -104,12 +104,10 @@ impl Application {
             metrics: Arc::new(Metrics::default()),
             settings: Arc::new(settings),
         };
-        let openapi_json = web::Data::new(openapi().to_json()?);
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .app_data(openapi_json.clone())
                 .app_data(json_config())
                 .app_data(query_config())
                 .app_data(path_config())
@@ -155,8 +153,20 @@ impl Application {
     }
 }
 
-async fn openapi_doc(doc: web::Data<String>) -> HttpResponse {
-    HttpResponse::Ok()
+/// Built on first request, not at start: an idle instance (most of them, most of
+/// the time) need not hold the document or the memory spent making it.
+async fn openapi_doc() -> Result<HttpResponse, crate::error::AppError> {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let doc = match DOC.get() {
+        Some(d) => d,
+        None => {
+            let json = openapi()
+                .to_json()
+                .map_err(|e| crate::error::AppError::Internal(format!("openapi: {e}")))?;
+            DOC.get_or_init(|| json)
+        }
+    };
+    Ok(HttpResponse::Ok()
         .content_type("application/json")
-        .body(doc.get_ref().clone())
+        .body(doc.clone()))
 }
