@@ -208,6 +208,9 @@ window.addEventListener('online', () => {
   else if (user) queue.flush();
 });
 window.addEventListener('offline', updateBanner);
+// `online` is unreliable on a weak signal (the phone may think it is online all
+// along), so queued check-ins are also retried every 20 s while the app is open.
+setInterval(() => { if (user) queue.flush(); }, 20000);
 window.addEventListener('popstate', () => { if (booted) render(); });
 // In-app links change the route without reloading the page.
 document.addEventListener('click', (e) => {

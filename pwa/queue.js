@@ -73,10 +73,18 @@ export async function send(item) {
 }
 
 let flushing = null;
-/** Sends every queued item once (one pass at a time). */
+// A request that arrives during a pass (say, `online` firing while a pass still
+// waits on a dead connection) gets a pass of its own afterwards, not the old one.
+let again = false;
+/** Sends every queued item (one pass at a time; a request during a pass adds one more). */
 export function flush() {
-  if (!flushing) {
-    flushing = (async () => {
+  if (flushing) {
+    again = true;
+    return flushing;
+  }
+  flushing = (async () => {
+    do {
+      again = false;
       let items = [];
       try {
         items = await all();
@@ -88,7 +96,7 @@ export function flush() {
         const r = await send(item);
         if (r.status === 'queued') break;
       }
-    })().finally(() => { flushing = null; });
-  }
+    } while (again);
+  })().finally(() => { flushing = null; });
   return flushing;
 }

@@ -12,7 +12,6 @@ use crate::activities::dto::{
 };
 use crate::activities::service::{self, NewActivity, NewCentre};
 use crate::auth::AuthUser;
-use crate::auth::client_ip::client_ip;
 use crate::db::rfc3339;
 use crate::entity::{activities, centres, regions};
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -39,9 +38,7 @@ pub fn config(cfg: &mut ServiceConfig) {
         .service(my_signups);
 }
 
-fn ip(req: &HttpRequest, state: &AppState) -> Option<String> {
-    client_ip(req, &state.settings.trusted_proxies).map(|i| i.to_string())
-}
+use crate::audit::client_ip_of as ip;
 
 /// Registers a shared party-mass centre in a region the caller administers.
 #[utoipa::path(

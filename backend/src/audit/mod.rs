@@ -38,3 +38,11 @@ pub async fn record<C: ConnectionTrait>(db: &C, e: Entry<'_>) -> AppResult<()> {
     .await?;
     Ok(())
 }
+
+/// The client's address as the audit log keeps it.
+pub fn client_ip_of(
+    req: &actix_web::HttpRequest,
+    state: &crate::state::AppState,
+) -> Option<String> {
+    crate::auth::client_ip::client_ip(req, &state.settings.trusted_proxies).map(|i| i.to_string())
+}

@@ -6,7 +6,6 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::{self, Entry};
-use crate::auth::client_ip::client_ip;
 use crate::auth::phone::Phone;
 use crate::auth::scope::{RoleName, Scope, admin_covers_region, scope_region};
 use crate::auth::{AuthUser, service::find_or_create_user};
@@ -116,7 +115,7 @@ async fn grant_role(
             "只有该范围的管理员可以授权",
         ));
     }
-    let ip = client_ip(&req, &state.settings.trusted_proxies).map(|i| i.to_string());
+    let ip = crate::audit::client_ip_of(&req, &state);
     let actor = me.id();
     let grant = state
         .db
@@ -174,7 +173,7 @@ async fn revoke_role(
     if !admin_covers_region(&state.db, &me.roles, region.id).await? {
         return Err(AppError::NotFound);
     }
-    let ip = client_ip(&req, &state.settings.trusted_proxies).map(|i| i.to_string());
+    let ip = crate::audit::client_ip_of(&req, &state);
     let actor = me.id();
     state
         .db

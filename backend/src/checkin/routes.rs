@@ -6,7 +6,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
-use crate::auth::client_ip::client_ip;
 use crate::checkin::dto::{
     Checkin, CheckinFailure, CheckinQr, CheckinRequest, ListQuery, ManualCheckin, ManualRequest,
     MyCheckin, UndoRequest, UndoneCheckin,
@@ -31,9 +30,7 @@ pub fn config(cfg: &mut ServiceConfig) {
         .service(my_checkins);
 }
 
-fn ip(req: &HttpRequest, state: &AppState) -> Option<String> {
-    client_ip(req, &state.settings.trusted_proxies).map(|i| i.to_string())
-}
+use crate::audit::client_ip_of as ip;
 
 /// The door's current token, URL and short code (they rotate every 30 s).
 #[utoipa::path(

@@ -6,7 +6,6 @@ use sea_orm::{EntityTrait, TransactionTrait};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::AuthUser;
-use crate::auth::client_ip::client_ip;
 use crate::entity::{memberships, orgs, regions};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
@@ -40,9 +39,7 @@ pub fn config(cfg: &mut ServiceConfig) {
         .service(remove_leader);
 }
 
-fn ip(req: &HttpRequest, state: &AppState) -> Option<String> {
-    client_ip(req, &state.settings.trusted_proxies).map(|i| i.to_string())
-}
+use crate::audit::client_ip_of as ip;
 
 /// Sets up a mass organization for units of a region the caller administers.
 #[utoipa::path(

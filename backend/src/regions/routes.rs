@@ -7,7 +7,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
-use crate::auth::client_ip::client_ip;
 use crate::auth::scope::admin_covers_region;
 use crate::entity::regions;
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -157,7 +156,7 @@ async fn create_region(
             "只有上级区域的管理员可以添加",
         ));
     }
-    let ip = client_ip(&req, &state.settings.trusted_proxies).map(|i| i.to_string());
+    let ip = crate::audit::client_ip_of(&req, &state);
     let actor = me.id();
     let created = state
         .db

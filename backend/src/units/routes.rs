@@ -9,7 +9,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
-use crate::auth::client_ip::client_ip;
 use crate::auth::scope::admin_region_ids;
 use crate::entity::{regions, units};
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -35,9 +34,7 @@ pub fn config(cfg: &mut ServiceConfig) {
         .service(patch_unit);
 }
 
-fn ip(req: &HttpRequest, state: &AppState) -> Option<String> {
-    client_ip(req, &state.settings.trusted_proxies).map(|i| i.to_string())
-}
+use crate::audit::client_ip_of as ip;
 
 /// Creates a unit in a region the caller administers.
 #[utoipa::path(
