@@ -9,6 +9,18 @@ mod m20261126_000003_unit_org_counts;
 mod m20261126_000004_activities;
 mod m20261126_000005_checkin_counts;
 
+/// A foreign key from `(table, column)` to `(table, column)`, declared in `create_table`
+/// so that SQLite gets it too.
+pub(crate) fn fk(
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .to_owned()
+}
+
 /// The ordered list of migrations.
 pub struct Migrator;
 

@@ -2,6 +2,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::fk;
+
 /// Anhui province and its 16 prefecture-level cities (GB/T 2260).
 const CITIES: [(&str, &str); 16] = [
     ("340100", "合肥市"),
@@ -137,16 +139,6 @@ enum IdempotencyKeys {
     Status,
     Body,
     CreatedAt,
-}
-
-fn fk(
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .to_owned()
 }
 
 #[async_trait::async_trait]

@@ -11,6 +11,7 @@ use crate::activities::dto::{
     CreateCentre, MySignup, PageParams, PatchActivity, Signup,
 };
 use crate::activities::service::{self, NewActivity, NewCentre};
+use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
 use crate::db::rfc3339;
 use crate::entity::{activities, centres, regions};
@@ -37,8 +38,6 @@ pub fn config(cfg: &mut ServiceConfig) {
         .service(attendance_csv)
         .service(my_signups);
 }
-
-use crate::audit::client_ip_of as ip;
 
 /// Registers a shared party-mass centre in a region the caller administers.
 #[utoipa::path(

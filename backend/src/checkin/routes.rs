@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use sea_orm::EntityTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::audit::client_ip_of as ip;
 use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
 use crate::checkin::dto::{
@@ -29,8 +30,6 @@ pub fn config(cfg: &mut ServiceConfig) {
         .service(manual_checkin)
         .service(my_checkins);
 }
-
-use crate::audit::client_ip_of as ip;
 
 /// The door's current token, URL and short code (they rotate every 30 s).
 #[utoipa::path(

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use sea_orm::{EntityTrait, TransactionTrait};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
 use crate::entity::{memberships, orgs, regions};
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -38,8 +39,6 @@ pub fn config(cfg: &mut ServiceConfig) {
         .service(list_leaders)
         .service(remove_leader);
 }
-
-use crate::audit::client_ip_of as ip;
 
 /// Sets up a mass organization for units of a region the caller administers.
 #[utoipa::path(

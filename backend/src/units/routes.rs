@@ -7,6 +7,7 @@ use futures_util::StreamExt;
 use sea_orm::{EntityTrait, TransactionTrait};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::audit::client_ip_of as ip;
 use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
 use crate::auth::scope::admin_region_ids;
@@ -33,8 +34,6 @@ pub fn config(cfg: &mut ServiceConfig) {
         .service(get_unit)
         .service(patch_unit);
 }
-
-use crate::audit::client_ip_of as ip;
 
 /// Creates a unit in a region the caller administers.
 #[utoipa::path(
