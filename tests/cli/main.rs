@@ -137,7 +137,13 @@ impl Server {
 
     /// Waits for a log line containing `needle` and returns it.
     fn wait_line(&mut self, needle: &str) -> String {
-        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
+        self.wait_line_with(&[needle])
+    }
+
+    /// Waits for a log line containing every one of `needles` and returns it.
+    fn wait_line_with(&mut self, needles: &[&str]) -> String {
+        let hit = |l: &str| needles.iter().all(|n| l.contains(n));
+        if let Some(l) = self.seen.iter().find(|l| hit(l)) {
             return l.clone();
         }
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -146,11 +152,11 @@ impl Server {
             match self.lines.recv_timeout(left) {
                 Ok(l) => {
                     self.seen.push(l.clone());
-                    if l.contains(needle) {
+                    if hit(&l) {
                         return l;
                     }
                 }
-                Err(_) => panic!("no log line with {needle:?}; saw {:?}", self.seen),
+                Err(_) => panic!("no log line with {needles:?}; saw {:?}", self.seen),
             }
         }
     }
@@ -425,7 +431,8 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_cleanly() {
     .expect("write");
     s.flush().expect("flush");
     // The server has taken the request in before it is told to stop.
-    server.wait_line("request started");
+    // The health checks of the start-up also log "request started": wait for ours.
+    server.wait_line_with(&["request started", "/api/v1/auth/otp"]);
     Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()
