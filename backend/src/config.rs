@@ -51,6 +51,8 @@ pub struct Settings {
     pub jwt_issuer: String,
     /// Staff count from which a social organization, association or park enterprise is required (应建).
     pub required_employees: u32,
+    /// 32-byte key (64 hex digits) that encrypts the free text and files of cases at rest.
+    pub data_key: SecretString,
 }
 
 /// A setting that stops the server from starting; `Display` is the one line shown.
@@ -124,8 +126,22 @@ impl Settings {
                 ));
             }
             (Some(_), Environment::Development) | (None, Environment::Development) => {
-                development_secret(&data_dir)?
+                development_file(&data_dir, "jwt_secret", MIN_SECRET_LEN)?
             }
+        };
+        let data_key = match (var("QUNJIA_DATA_KEY"), environment) {
+            (Some(k), _) if is_hex_key(&k) => SecretString::from(k),
+            (Some(_), _) => {
+                return Err(ConfigError(
+                    "refusing to start: QUNJIA_DATA_KEY must be 64 hex digits (32 bytes)".into(),
+                ));
+            }
+            (None, Environment::Production) => {
+                return Err(ConfigError(
+                    "refusing to start: QUNJIA_DATA_KEY is required in production (64 hex digits); it encrypts case files at rest".into(),
+                ));
+            }
+            (None, Environment::Development) => development_file(&data_dir, "data_key", 64)?,
         };
         let trusted_proxies = match var("QUNJIA_TRUSTED_PROXIES") {
             None => Vec::new(),
@@ -149,6 +165,7 @@ impl Settings {
             db_max_connections: parse_num("QUNJIA_DB_MAX_CONNECTIONS", 16)?,
             jwt_issuer: var("QUNJIA_JWT_ISSUER").unwrap_or_else(|| "qunjia".into()),
             required_employees: parse_num("QUNJIA_REQUIRED_EMPLOYEES", 30)?,
+            data_key,
         })
     }
 
@@ -194,13 +211,18 @@ pub fn parse_proxies(list: &str) -> Result<Vec<IpNet>, ConfigError> {
         .collect()
 }
 
-/// Loads the development secret from the data folder, creating it on first run,
-/// so that logins survive a restart.
-fn development_secret(data_dir: &Path) -> Result<SecretString, ConfigError> {
-    let path = data_dir.join("jwt_secret");
+/// Whether `k` is 32 bytes written as 64 hex digits.
+pub fn is_hex_key(k: &str) -> bool {
+    k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Loads a development secret (64 hex digits) from the data folder, creating it on
+/// first run, so that logins and encrypted case files survive a restart.
+fn development_file(data_dir: &Path, name: &str, min_len: usize) -> Result<SecretString, ConfigError> {
+    let path = data_dir.join(name);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let existing = existing.trim().to_owned();
-        if existing.len() >= MIN_SECRET_LEN {
+        if existing.len() >= min_len {
             return Ok(SecretString::from(existing));
         }
     }

@@ -10,6 +10,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::{AppExt, scope};
 
+use secrecy::ExposeSecret;
+
 use crate::auth::jwt::JwtKeys;
 use crate::auth::sms::SmsSender;
 use crate::config::Settings;
@@ -52,6 +54,11 @@ fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::coverage::routes::config(cfg);
     crate::checkin::routes::config(cfg);
     crate::activities::routes::config(cfg);
+    crate::services::routes::config(cfg);
+    crate::cases::routes::config(cfg);
+    crate::cases::attachments::config(cfg);
+    crate::campaigns::routes::config(cfg);
+    crate::notify::routes::config(cfg);
 }
 
 /// The OpenAPI document, generated from the routes.
@@ -97,7 +104,10 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
+        let data_key = crate::crypto::DataKey::from_hex(settings.data_key.expose_secret())
+            .ok_or_else(|| anyhow::anyhow!("QUNJIA_DATA_KEY must be 64 hex digits"))?;
         let state = AppState {
+            data_key: Arc::new(data_key),
             db,
             keys: Arc::new(JwtKeys::new(settings.secret_bytes(), &settings.jwt_issuer)),
             sms: SmsSender::new(settings.sms.clone()),

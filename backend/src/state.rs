@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::sms::SmsSender;
 use crate::config::Settings;
+use crate::crypto::DataKey;
 use crate::ops::metrics::Metrics;
 
 /// Shared, cheap to clone; holds nothing that must agree between instances.
@@ -21,4 +22,6 @@ pub struct AppState {
     pub sms: SmsSender,
     /// This instance's request counters.
     pub metrics: Arc<Metrics>,
+    /// Encrypts case text and files at rest.
+    pub data_key: Arc<DataKey>,
 }

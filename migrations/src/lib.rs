@@ -8,6 +8,7 @@ mod m20261126_000002_orgs;
 mod m20261126_000003_unit_org_counts;
 mod m20261126_000004_activities;
 mod m20261126_000005_checkin_counts;
+mod m20261126_000006_cases;
 
 /// A foreign key from `(table, column)` to `(table, column)`, declared in `create_table`
 /// so that SQLite gets it too.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_unit_org_counts::Migration),
             Box::new(m20261126_000004_activities::Migration),
             Box::new(m20261126_000005_checkin_counts::Migration),
+            Box::new(m20261126_000006_cases::Migration),
         ]
     }
 }

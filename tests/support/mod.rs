@@ -170,6 +170,9 @@ impl Drop for TestDb {
     }
 }
 
+/// The key that encrypts case text in tests (tests read the raw rows to prove it).
+pub const DATA_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
 /// Settings for a test server on `db_url`, sending SMS to `gateway`.
 pub fn test_settings(db_url: &str, gateway: &str) -> Settings {
     Settings {
@@ -185,6 +188,7 @@ pub fn test_settings(db_url: &str, gateway: &str) -> Settings {
         db_max_connections: 8,
         jwt_issuer: "qunjia".into(),
         required_employees: 30,
+        data_key: SecretString::from(DATA_KEY),
     }
 }
 

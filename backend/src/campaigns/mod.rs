@@ -1,0 +1,2 @@
+//! Holiday visit campaigns (节日慰问) to an organization's hardship households.
+pub mod routes;
