@@ -159,6 +159,10 @@ export function post(path, body = {}, headers = undefined) {
   return call('POST', `/api/v1${path}`, body, true, { headers });
 }
 
+export function patch(path, body = {}) {
+  return call('PATCH', `/api/v1${path}`, body);
+}
+
 export function del(path, headers = undefined) {
   return call('DELETE', `/api/v1${path}`, undefined, true, { headers });
 }

@@ -33,6 +33,11 @@ const ROUTES = [
   [/^\/checkins$/, 'user', () => import('./views/checkins.js')],
   [/^\/scan$/, 'user', () => import('./views/scan.js')],
   [/^\/activities$/, 'user', () => import('./views/activities.js')],
+  [/^\/services$/, 'user', () => import('./views/myservices.js')],
+  [/^\/services\/(\d+)\/apply$/, 'user', () => import('./views/apply.js')],
+  [/^\/cases$/, 'user', () => import('./views/mycases.js')],
+  [/^\/cases\/(\d+)$/, 'user', () => import('./views/mycase.js')],
+  [/^\/inbox$/, 'user', () => import('./views/inbox.js')],
   // The server decides who may show a kiosk (org or centre admins).
   [/^\/kiosk\/(\d+)$/, 'user', () => import('./views/kiosk.js')],
   [/^\/admin\/activities$/, 'officer', () => import('./views/adminactivities.js')],
@@ -45,13 +50,20 @@ const ROUTES = [
   [/^\/admin\/orgs\/(\d+)\/poster$/, 'officer', () => import('./views/poster.js')],
   [/^\/admin\/units$/, 'officer', () => import('./views/units.js')],
   [/^\/admin\/coverage$/, 'officer', () => import('./views/coverage.js')],
+  [/^\/admin\/services$/, 'officer', () => import('./views/adminservices.js')],
+  [/^\/admin\/cases$/, 'officer', () => import('./views/admincases.js')],
+  [/^\/admin\/cases\/(\d+)$/, 'officer', () => import('./views/admincase.js')],
+  [/^\/admin\/campaigns$/, 'officer', () => import('./views/admincampaigns.js')],
+  [/^\/admin\/campaigns\/(\d+)$/, 'officer', () => import('./views/admincampaign.js')],
 ];
 
 const NAV = [
   ['/', 'nav.home'],
   ['/orgs', 'nav.myOrgs'],
   ['/activities', 'nav.activities'],
+  ['/services', 'nav.services'],
   ['/orgs/find', 'nav.findOrgs'],
+  ['/inbox', 'nav.inbox'],
   ['/admin', 'nav.admin'],
 ];
 
@@ -88,13 +100,37 @@ function navigate(path, replace = false) {
 function renderNav(path) {
   empty(nav);
   nav.hidden = !user;
-  if (!user) return;
+  if (!user) {
+    unread = 0;
+    return;
+  }
   for (const [href, key] of NAV) {
     if (href === '/admin' && !isOfficer(user)) continue;
-    const current = href === path || (href === '/admin' && path.startsWith('/admin'));
-    nav.append(h('a', { href, i18n: key, 'aria-current': current ? 'page' : null }));
+    const current = href === path || (href === '/admin' && path.startsWith('/admin'))
+      || (href === '/services' && /^\/(services|cases)\b/.test(path));
+    // A span for the label: a language switch keeps the badge.
+    nav.append(h('a', { href, 'aria-current': current ? 'page' : null }, h('span', { i18n: key }),
+      href === '/inbox' ? h('span', { id: 'inbox-badge', class: 'badge', hidden: !unread }, unread) : null));
   }
+  unreadTick();
 }
+
+// The 消息 badge: on each route change, back in view, every 60 s, after the inbox reads.
+let unread = 0;
+async function unreadTick() {
+  const b = document.getElementById('inbox-badge');
+  if (!b || document.hidden) return;
+  try {
+    unread = (await api.get('/me/notifications/unread-count')).unread || 0;
+  } catch {
+    return;
+  }
+  b.textContent = unread;
+  b.hidden = !unread;
+}
+setInterval(unreadTick, 60000);
+document.addEventListener('visibilitychange', unreadTick);
+api.events.addEventListener('unread', unreadTick);
 
 async function render(offline = false) {
   const mine = ++seq;

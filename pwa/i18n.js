@@ -199,6 +199,8 @@ const TABLE = {
     'nav.activities': '活动',
     'nav.checkins': '签到记录',
     'nav.scan': '扫码签到',
+    'nav.services': '服务',
+    'nav.inbox': '消息',
     'title.checkin': '签到 · 群家',
     'title.checkins': '签到记录 · 群家',
     'title.scan': '扫码签到 · 群家',
@@ -575,6 +577,8 @@ const TABLE = {
     'nav.findOrgs': 'Find',
     'nav.admin': 'Manage',
     'nav.activities': 'Activities',
+    'nav.services': 'Services',
+    'nav.inbox': 'Messages',
     'nav.checkins': 'Check-ins',
     'nav.scan': 'Scan',
     'title.checkin': 'Check in · Qunjia',
@@ -757,6 +761,11 @@ const TABLE = {
     'err.invalid_position': 'The position must be 1 to 50 characters',
   },
 };
+
+/** Strings of a view loaded on demand ({'zh-CN': {...}, en: {...}}), kept out of the first load. */
+export function addStrings(more) {
+  for (const l in more) Object.assign(TABLE[l], more[l]);
+}
 
 const STORE_KEY = 'qunjia.lang';
 let lang = 'zh-CN';

@@ -38,6 +38,23 @@ const ON_DEMAND = [
   '/views/coverage.js',
   '/views/kiosk.js',
   '/views/adminactivities.js',
+  // Services, cases and the inbox: opened now and then, not on every visit.
+  '/i18n-cases.js',
+  '/views/workerkit.js',
+  '/views/myservices.js',
+  '/views/apply.js',
+  '/views/mycases.js',
+  '/views/mycase.js',
+  '/views/inbox.js',
+  // Officer screens for services, cases and holiday campaigns.
+  '/i18n-officer-cases.js',
+  '/officer-cases.css',
+  '/views/ockit.js',
+  '/views/adminservices.js',
+  '/views/admincases.js',
+  '/views/admincase.js',
+  '/views/admincampaigns.js',
+  '/views/admincampaign.js',
   // The QR decoder for browsers without BarcodeDetector, loaded by /scan when needed.
   '/vendor/qrdecode.js',
 ];

@@ -53,6 +53,9 @@ pub struct Settings {
     pub required_employees: u32,
     /// 32-byte key (64 hex digits) that encrypts the free text and files of cases at rest.
     pub data_key: SecretString,
+    /// How often each instance looks for SMS still waiting in the outbox, in ms;
+    /// the retry backoff grows from it (×4 per failed attempt).
+    pub outbox_interval_ms: u64,
 }
 
 /// A setting that stops the server from starting; `Display` is the one line shown.
@@ -166,6 +169,7 @@ impl Settings {
             jwt_issuer: var("QUNJIA_JWT_ISSUER").unwrap_or_else(|| "qunjia".into()),
             required_employees: parse_num("QUNJIA_REQUIRED_EMPLOYEES", 30)?,
             data_key,
+            outbox_interval_ms: u64::from(parse_num("QUNJIA_OUTBOX_INTERVAL_MS", 15_000)?.max(10)),
         })
     }
 
@@ -218,7 +222,11 @@ pub fn is_hex_key(k: &str) -> bool {
 
 /// Loads a development secret (64 hex digits) from the data folder, creating it on
 /// first run, so that logins and encrypted case files survive a restart.
-fn development_file(data_dir: &Path, name: &str, min_len: usize) -> Result<SecretString, ConfigError> {
+fn development_file(
+    data_dir: &Path,
+    name: &str,
+    min_len: usize,
+) -> Result<SecretString, ConfigError> {
     let path = data_dir.join(name);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let existing = existing.trim().to_owned();

@@ -58,7 +58,10 @@ impl DataKey {
 
     /// Encrypts text for a TEXT column.
     pub fn seal(&self, plain: &str) -> String {
-        format!("{TEXT_PREFIX}{}", STANDARD.encode(self.seal_bytes(plain.as_bytes())))
+        format!(
+            "{TEXT_PREFIX}{}",
+            STANDARD.encode(self.seal_bytes(plain.as_bytes()))
+        )
     }
 
     /// Decrypts what [`DataKey::seal`] made.

@@ -1,13 +1,18 @@
 //! `qunjia demo`: a small, realistic data set on a fresh database — a district of
 //! Hefei with a national high-tech park, its enterprises, a platform, an admin and
-//! a worker — and how to log in as each.
+//! a worker — its organizations, activities, services, assistance cases and a
+//! holiday campaign, and how to log in as each.
+mod cases;
+
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use secrecy::ExposeSecret;
 
 use crate::auth::phone::Phone;
 use crate::auth::roles::insert_role;
 use crate::auth::scope::{RoleName, Scope};
 use crate::auth::service::find_or_create_user;
 use crate::config::Settings;
+use crate::crypto::DataKey;
 use crate::db::now_ms;
 use crate::entity::{regions, units, users};
 use crate::error::AppError;
@@ -27,6 +32,8 @@ fn uscc(seq: u32) -> String {
 
 /// Inserts the demo data unless it is already there.
 pub async fn run(settings: &Settings) -> anyhow::Result<()> {
+    let key = DataKey::from_hex(settings.data_key.expose_secret())
+        .ok_or_else(|| anyhow::anyhow!("QUNJIA_DATA_KEY must be 64 hex digits"))?;
     let db = crate::db::connect(settings).await?;
     if regions::Entity::find()
         .filter(regions::Column::Code.eq("340104"))
@@ -34,7 +41,29 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         .await?
         .is_some()
     {
-        println!("demo data is already in this database.");
+        if cases::seeded(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+        {
+            println!("demo data is already in this database.");
+        } else {
+            // A demo made before services and cases existed: add only those.
+            db.transaction::<_, (), AppError>(|txn| {
+                Box::pin(async move {
+                    let worker = users::Entity::find()
+                        .filter(users::Column::Phone.eq(WORKER_PHONE))
+                        .one(txn)
+                        .await?
+                        .ok_or_else(|| AppError::Internal("demo worker missing".into()))?;
+                    cases::seed(txn, &key, worker.id).await
+                })
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", AppError::from(e)))?;
+            println!(
+                "demo data is already in this database; added its services, 6 cases and a spring-festival campaign."
+            );
+        }
         print_logins(settings);
         return Ok(());
     }
@@ -190,13 +219,14 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
                 .await?;
             crate::orgs::demo::seed(txn, worker_user.id).await?;
             crate::activities::demo::seed(txn).await?;
+            cases::seed(txn, &key, worker_user.id).await?;
             Ok(())
         })
     })
     .await
     .map_err(|e| anyhow::anyhow!("{}", AppError::from(e)))?;
     println!(
-        "demo data created: 蜀山区, 三里庵街道, 合肥高新技术产业开发区 (national park), 7 units, 5 organizations, a centre and 3 activities."
+        "demo data created: 蜀山区, 三里庵街道, 合肥高新技术产业开发区 (national park), 7 units, 5 organizations, a centre, 3 activities, 7 services, 6 assistance cases and a spring-festival campaign."
     );
     print_logins(settings);
     Ok(())
@@ -208,6 +238,11 @@ fn print_logins(settings: &Settings) {
         settings.public_url
     );
     println!("  worker 李小梅:          phone {WORKER_PHONE}");
+    println!("  worker 张建国:          phone {}", cases::SECOND_PHONE);
+    println!(
+        "  union officer 陈建华:   phone {} (handles the cases of the 智联 union)",
+        cases::OFFICER_PHONE
+    );
     println!("  province admin 王组织:  phone {ADMIN_PHONE}");
     println!(
         "ask for a code in the app; with QUNJIA_SMS_PROVIDER=log it appears in the server log as `sms to=<phone> code=<code>`."

@@ -97,7 +97,8 @@ impl Application {
         Application::with(settings, db, listener)
     }
 
-    /// Builds on an open database and a bound listener.
+    /// Builds on an open database and a bound listener, and starts the SMS
+    /// outbox sweeper, which stops with the server. Needs a Tokio runtime.
     pub fn with(
         settings: Settings,
         db: sea_orm::DatabaseConnection,
@@ -115,7 +116,13 @@ impl Application {
             settings: Arc::new(settings),
         };
         let data = web::Data::new(state.clone());
+        // The SMS outbox sweeper lives as long as the server: the factory below
+        // holds the only sender, and the sweeper ends once it is dropped.
+        let (sweeper_alive, sweeper_stop) = tokio::sync::watch::channel(());
+        let sweeper_alive = Arc::new(sweeper_alive);
+        tokio::spawn(crate::notify::service::sweeper(state.clone(), sweeper_stop));
         let server = HttpServer::new(move || {
+            let _sweeper_alive = &sweeper_alive;
             App::new()
                 .app_data(data.clone())
                 .app_data(json_config())

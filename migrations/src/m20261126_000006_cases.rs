@@ -232,7 +232,10 @@ impl MigrationTrait for Migration {
                         (Cases::Table, Cases::ServiceId),
                         (Services::Table, Services::Id),
                     ))
-                    .foreign_key(&mut fk((Cases::Table, Cases::OrgId), (Orgs::Table, Orgs::Id)))
+                    .foreign_key(&mut fk(
+                        (Cases::Table, Cases::OrgId),
+                        (Orgs::Table, Orgs::Id),
+                    ))
                     .foreign_key(&mut fk(
                         (Cases::Table, Cases::ApplicantId),
                         (Users::Table, Users::Id),
@@ -249,7 +252,13 @@ impl MigrationTrait for Migration {
             cols(&["org_id", "status", "id"]),
         )
         .await?;
-        index(manager, "idx_cases_org", Cases::Table, cols(&["org_id", "id"])).await?;
+        index(
+            manager,
+            "idx_cases_org",
+            Cases::Table,
+            cols(&["org_id", "id"]),
+        )
+        .await?;
         index(
             manager,
             "idx_cases_applicant",

@@ -1,6 +1,8 @@
 // 管理: the officer's menu, and helpers shared by the officer screens.
 import * as api from '../api.js';
 import { h, scopeIds } from './ui.js';
+// Menu words of the services, cases and campaigns screens.
+import '../i18n-officer-cases.js';
 
 export const titleKey = 'title.admin';
 
@@ -71,10 +73,15 @@ export function regionSelect(id, user) {
 
 export function render(root, ctx) {
   const isAdmin = adminRegion(ctx.user) != null;
+  // Cases are seen only by the officers of the org (never by region admins).
+  const runsOrg = scopeIds(ctx.user, 'org_admin', 'org').length > 0;
   const links = [
+    ['/admin/cases', 'oc.menu.cases', runsOrg],
     ['/admin/approvals', 'admin.approvals', true],
     ['/admin/orgs', 'admin.orgs', true],
     ['/admin/activities', 'admin.activities', true],
+    ['/admin/services', 'oc.menu.services', true],
+    ['/admin/campaigns', 'oc.menu.campaigns', runsOrg],
     ['/admin/units', 'admin.units', isAdmin],
     ['/admin/coverage', 'admin.coverage', isAdmin],
   ];

@@ -409,6 +409,64 @@ fn demo_fills_a_fresh_database_once_and_prints_the_logins() {
     assert!(worker["user"]["unit_name"].is_string());
     let admin = login_via_log(&mut server, "13800000000");
     assert_eq!(admin["user"]["roles"][0]["role"], "admin");
+
+    // The cases: sealed with the development data key, opened by the server.
+    assert!(
+        text.contains("13800000010") && text.contains("13900000002"),
+        "{text}"
+    );
+    let token = |login: &Value| login["access_token"].as_str().expect("token").to_owned();
+    let (status, mine) = http::request(
+        "GET",
+        &server.url("/api/v1/cases?mine=true"),
+        None,
+        Some(&token(&worker)),
+    )
+    .expect("cases");
+    assert_eq!(status, 200, "{mine}");
+    let items = mine["items"].as_array().expect("items");
+    let mut states: Vec<&str> = items.iter().filter_map(|c| c["status"].as_str()).collect();
+    states.sort_unstable();
+    assert_eq!(
+        states,
+        ["in_progress", "resolved", "submitted", "withdrawn"],
+        "{mine}"
+    );
+    let paid = items
+        .iter()
+        .find(|c| c["status"] == "resolved")
+        .expect("the resolved case");
+    let officer = login_via_log(&mut server, "13800000010");
+    let (status, case) = http::request(
+        "GET",
+        &server.url(&format!("/api/v1/cases/{}", paid["id"])),
+        None,
+        Some(&token(&officer)),
+    )
+    .expect("case");
+    assert_eq!(status, 200, "{case}");
+    assert!(
+        case["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("住院")),
+        "{case}"
+    );
+    assert_eq!(case["history"].as_array().map(Vec::len), Some(4), "{case}");
+    assert_eq!(case["payment"]["amount_fen"], 300_000, "{case}");
+    assert_eq!(case["hardship_class"], "sudden");
+    let (status, campaigns) = http::request(
+        "GET",
+        &server.url(&format!("/api/v1/campaigns?org_id={}", case["org_id"])),
+        None,
+        Some(&token(&officer)),
+    )
+    .expect("campaigns");
+    assert_eq!(status, 200, "{campaigns}");
+    let campaign = &campaigns["items"][0];
+    assert_eq!(
+        (campaign["households"].clone(), campaign["done"].clone()),
+        (json!(2), json!(1))
+    );
 }
 
 #[test]
@@ -453,6 +511,7 @@ fn production_logs_are_json_lines_with_the_request_id() {
     let mut cmd = case.qunjia();
     cmd.env("QUNJIA_ENV", "production")
         .env("QUNJIA_JWT_SECRET", "p".repeat(40))
+        .env("QUNJIA_DATA_KEY", "ab".repeat(32))
         .env("QUNJIA_SMS_PROVIDER", "webhook")
         .env("QUNJIA_SMS_WEBHOOK_URL", "http://127.0.0.1:9/send");
     let mut server = Server::start(cmd);

@@ -21,7 +21,11 @@ pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 #[derive(Debug, Clone)]
 pub struct Sms {
     pub phone: String,
+    /// The login code (empty for a notice).
     pub code: String,
+    /// `login_code` or `notice`.
+    pub template: String,
+    pub params: Value,
 }
 
 /// A real HTTP server standing in for the SMS provider.
@@ -55,7 +59,14 @@ impl FakeGateway {
                             .as_str()
                             .unwrap_or_default()
                             .to_owned();
-                        r.lock().expect("lock").push(Sms { phone, code });
+                        let template = body["template"].as_str().unwrap_or_default().to_owned();
+                        let params = body["params"].clone();
+                        r.lock().expect("lock").push(Sms {
+                            phone,
+                            code,
+                            template,
+                            params,
+                        });
                         HttpResponse::Ok().json(json!({"ok": true}))
                     }
                 }),
@@ -82,8 +93,27 @@ impl FakeGateway {
             .expect("lock")
             .iter()
             .rev()
-            .find(|s| s.phone == phone)
+            .find(|s| s.phone == phone && s.template == "login_code")
             .map(|s| s.code.clone())
+    }
+
+    /// Every message (codes and notices) sent to a phone, oldest first.
+    pub fn messages_to(&self, phone: &str) -> Vec<Sms> {
+        self.received
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|s| s.phone == phone)
+            .cloned()
+            .collect()
+    }
+
+    /// The notices (not login codes) sent to a phone, oldest first.
+    pub fn notices_to(&self, phone: &str) -> Vec<Sms> {
+        self.messages_to(phone)
+            .into_iter()
+            .filter(|s| s.template != "login_code")
+            .collect()
     }
 
     pub fn count(&self) -> usize {
@@ -189,6 +219,7 @@ pub fn test_settings(db_url: &str, gateway: &str) -> Settings {
         jwt_issuer: "qunjia".into(),
         required_employees: 30,
         data_key: SecretString::from(DATA_KEY),
+        outbox_interval_ms: 15_000,
     }
 }
 

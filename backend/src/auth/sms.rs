@@ -1,4 +1,4 @@
-//! Delivery of one-time codes: to the log (development) or an HTTP gateway.
+//! Delivery of one-time codes and short notices: to the log (development) or an HTTP gateway.
 use std::time::Duration;
 
 use serde::Serialize;
@@ -62,6 +62,34 @@ impl SmsSender {
                     }
                 }
                 Err(last)
+            }
+        }
+    }
+
+    /// Delivers a notice (template and parameters, never a code or a sensitive
+    /// detail) in one try: the outbox retries. `Err` holds the reason for the log.
+    pub async fn send_notice(
+        &self,
+        phone: &str,
+        template: &str,
+        params: serde_json::Value,
+    ) -> Result<(), String> {
+        match &self.provider {
+            SmsProvider::Log => {
+                tracing::info!("sms notice to={phone} template={template} params={params}");
+                Ok(())
+            }
+            SmsProvider::Webhook(url) => {
+                let body = GatewayRequest {
+                    phone,
+                    template,
+                    params,
+                };
+                match self.http.post(url).json(&body).send().await {
+                    Ok(r) if r.status().is_success() => Ok(()),
+                    Ok(r) => Err(format!("gateway answered {}", r.status())),
+                    Err(e) => Err(format!("gateway unreachable: {e}")),
+                }
             }
         }
     }

@@ -2,4 +2,8 @@
 //! organization and seen by nobody else.
 pub mod access;
 pub mod attachments;
+pub mod dto;
+pub mod files;
 pub mod routes;
+pub mod service;
+pub mod status;

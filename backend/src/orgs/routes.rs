@@ -260,9 +260,7 @@ async fn approve_membership(
         actor: me.id(),
         ip: ip(&req, &state),
     };
-    Ok(web::Json(
-        service::decide(&state.db, m, &org, decision).await?,
-    ))
+    Ok(web::Json(service::decide(&state, m, &org, decision).await?))
 }
 
 /// Rejects a pending membership with a reason (the org's managers).
@@ -297,9 +295,7 @@ async fn reject_membership(
         actor: me.id(),
         ip: ip(&req, &state),
     };
-    Ok(web::Json(
-        service::decide(&state.db, m, &org, decision).await?,
-    ))
+    Ok(web::Json(service::decide(&state, m, &org, decision).await?))
 }
 
 /// Ends a membership: the member leaves, or a manager removes (optional `{"reason"}`).

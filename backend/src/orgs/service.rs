@@ -591,15 +591,18 @@ pub struct Decision {
 
 /// Approves or rejects a pending membership; any other status is 409. The
 /// status is checked in the UPDATE itself, so two officers cannot both decide.
+/// The person is told in the inbox and by SMS (queued in the same transaction).
 pub async fn decide(
-    db: &DatabaseConnection,
+    state: &crate::state::AppState,
     m: memberships::Model,
     org: &orgs::Model,
     d: Decision,
 ) -> AppResult<Membership> {
     let region_id = org.region_id;
-    let out = db
-        .transaction::<_, memberships::Model, AppError>(|txn| {
+    let org_name = org.name.clone();
+    let (out, notice) = state
+        .db
+        .transaction::<_, (memberships::Model, i64), AppError>(|txn| {
             Box::pin(async move {
                 let now = now_ms();
                 let res = memberships::Entity::update_many()
@@ -632,13 +635,41 @@ pub async fn decide(
                     },
                 )
                 .await?;
-                memberships::Entity::find_by_id(m.id)
+                let approved = d.to == "active";
+                let notice = crate::notify::push(
+                    txn,
+                    crate::notify::Notice {
+                        user_id: m.user_id,
+                        kind: if approved {
+                            "membership_approved"
+                        } else {
+                            "membership_rejected"
+                        },
+                        title: if approved {
+                            "入会申请已通过"
+                        } else {
+                            "入会申请未通过"
+                        }
+                        .into(),
+                        body: if approved {
+                            format!("您加入“{org_name}”的申请已通过。")
+                        } else {
+                            format!("您加入“{org_name}”的申请未通过，可在“我的组织”中查看原因。")
+                        },
+                        link: Some("/orgs".into()),
+                        sms: true,
+                    },
+                )
+                .await?;
+                let row = memberships::Entity::find_by_id(m.id)
                     .one(txn)
                     .await?
-                    .ok_or(AppError::NotFound)
+                    .ok_or(AppError::NotFound)?;
+                Ok((row, notice))
             })
         })
         .await?;
+    crate::notify::service::kick(state, vec![notice]);
     Ok(membership_view(out))
 }
 
