@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use sea_orm::EntityTrait;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::activities::access;
 use crate::activities::dto::{
@@ -23,7 +22,7 @@ use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
 /// Registers the centre and activity routes.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(create_centre)
         .service(list_centres)
         .service(get_centre)

@@ -3,7 +3,6 @@ use actix_web::{HttpRequest, HttpResponse, delete, post, web};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::{self, Entry};
 use crate::auth::phone::Phone;
@@ -16,7 +15,7 @@ use crate::extract::Json;
 use crate::state::AppState;
 
 /// Registers the role routes.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(grant_role).service(revoke_role);
 }
 

@@ -1,7 +1,6 @@
 //! `/auth/otp`, `/auth/login`, `/auth/refresh`, `/auth/logout`.
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::client_ip::client_ip;
 use crate::auth::dto::{LoginRequest, OtpRequest, OtpSent, RefreshRequest, TokenPair};
@@ -18,7 +17,7 @@ pub const SESSION_COOKIE: &str = "qunjia_refresh";
 const COOKIE_PATH: &str = "/api/v1/auth";
 
 /// Registers the auth routes.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(request_otp)
         .service(login)
         .service(refresh)

@@ -4,7 +4,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use sea_orm::TransactionTrait;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
@@ -19,7 +18,7 @@ use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
 /// Registers the campaign routes.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(create_campaign)
         .service(list_campaigns)
         .service(get_campaign)

@@ -18,7 +18,6 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::{self, Entry, client_ip_of as ip};
 use crate::auth::AuthUser;
@@ -42,7 +41,7 @@ const FRAMING_BYTES: usize = 16 * 1024;
 const CLOSED: [&str; 3] = ["withdrawn", "closed", "rejected"];
 
 /// Registers the attachment routes.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(upload_attachment).service(download_attachment);
 }
 

@@ -2,7 +2,6 @@
 //! registered in full (no scope): attachments add routes under `/cases/...` too.
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
@@ -22,7 +21,7 @@ use crate::state::AppState;
 use sea_orm::EntityTrait;
 
 /// Registers the case routes.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(consent_text)
         .service(create_case)
         .service(list_cases)

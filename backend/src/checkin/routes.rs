@@ -2,7 +2,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use sea_orm::EntityTrait;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::client_ip_of as ip;
 use crate::audit::{self, Entry};
@@ -21,7 +20,7 @@ use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
 /// Registers the check-in routes.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(checkin_qr)
         .service(checkin_qr_svg)
         .service(check_in)

@@ -10,7 +10,6 @@ use actix_web::{HttpResponse, get, web};
 use futures_util::stream::{self, Stream};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use tokio::io::AsyncReadExt;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::AuthUser;
 use crate::auth::scope::{admin_region_ids, path_within};
@@ -22,7 +21,7 @@ use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
 /// Registers the coverage and ledger routes.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(coverage)
         .service(gaps)
         .service(gaps_csv)

@@ -1,6 +1,5 @@
 //! `/me/notifications` routes: the caller's own inbox, nobody else's.
 use actix_web::{HttpResponse, get, post, web};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::AuthUser;
 use crate::error::{AppResult, ErrorBody};
@@ -9,7 +8,7 @@ use crate::pagination::Page;
 use crate::state::AppState;
 
 /// Registers the inbox routes.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(list)
         .service(unread_count)
         .service(read_all)

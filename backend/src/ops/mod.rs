@@ -5,12 +5,11 @@ pub mod middleware;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::state::AppState;
 
 /// Registers `/health` and `/metrics`.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(health).service(metrics_text);
 }
 

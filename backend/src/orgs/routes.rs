@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use sea_orm::{EntityTrait, TransactionTrait};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
@@ -22,7 +21,7 @@ use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
 /// Registers the organization routes (`by-code` before the `{id}` ones).
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(org_by_code)
         .service(create_org)
         .service(list_orgs)

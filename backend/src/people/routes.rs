@@ -1,6 +1,5 @@
 //! `/me`: the caller's own profile, export and deletion.
 use actix_web::{HttpResponse, delete, get, patch, web};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::AuthUser;
 use crate::error::{AppResult, ErrorBody};
@@ -10,7 +9,7 @@ use crate::people::service;
 use crate::state::AppState;
 
 /// Registers the `/me` routes.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(get_me)
         .service(patch_me)
         .service(export_me)

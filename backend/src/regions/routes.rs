@@ -3,7 +3,6 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
@@ -16,7 +15,7 @@ use crate::regions::service::{self, NewRegion};
 use crate::state::AppState;
 
 /// Registers the region routes.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(list_regions)
         .service(get_region)
         .service(create_region);

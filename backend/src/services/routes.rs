@@ -1,6 +1,5 @@
 //! `/services` routes.
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
@@ -13,7 +12,7 @@ use crate::services::service;
 use crate::state::AppState;
 
 /// Registers the service catalogue routes.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(create_service)
         .service(list_services)
         .service(get_service)

@@ -5,7 +5,6 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use futures_util::StreamExt;
 use sea_orm::{EntityTrait, TransactionTrait};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::client_ip_of as ip;
 use crate::audit::{self, Entry};
@@ -24,7 +23,7 @@ use crate::units::import::{self, Format, MAX_FILE_BYTES};
 use crate::units::service::{self, NewUnit, UnitChanges, UnitKind};
 
 /// Registers the unit routes; the fixed paths come before `/units/{id}`.
-pub fn config(cfg: &mut ServiceConfig) {
+pub fn config(cfg: &mut impl crate::startup::Routes) {
     cfg.service(lookup_units)
         .service(template_csv)
         .service(template_xlsx)
