@@ -52,6 +52,7 @@ const ROUTES = [
   [/^\/admin\/coverage$/, 'officer', () => import('./views/coverage.js')],
   [/^\/admin\/services$/, 'officer', () => import('./views/adminservices.js')],
   [/^\/admin\/cases$/, 'officer', () => import('./views/admincases.js')],
+  [/^\/admin\/casestats$/, 'officer', () => import('./views/casestats.js')],
   [/^\/admin\/cases\/(\d+)$/, 'officer', () => import('./views/admincase.js')],
   [/^\/admin\/campaigns$/, 'officer', () => import('./views/admincampaigns.js')],
   [/^\/admin\/campaigns\/(\d+)$/, 'officer', () => import('./views/admincampaign.js')],

@@ -13,6 +13,11 @@ addStrings({
     'oc.menu.services': '服务项目',
     'oc.menu.cases': '帮扶申请（办理）',
     'oc.menu.campaigns': '节日慰问',
+    'oc.menu.stats': '帮扶统计',
+    'oc.title.stats': '帮扶统计 · 群家',
+    'oc.stats.hint': '这里只显示数量。具体申请只有受理组织的管理员能看到。',
+    'oc.stats.region': '区域',
+    'oc.stats.total': '共 {n} 件申请',
 
     'oc.org': '组织',
     'oc.noOrgs': '你还没有管理的组织。',
@@ -215,6 +220,11 @@ addStrings({
     'oc.menu.services': 'Services',
     'oc.menu.cases': 'Assistance requests',
     'oc.menu.campaigns': 'Holiday visits',
+    'oc.menu.stats': 'Request statistics',
+    'oc.title.stats': 'Request statistics · Qunjia',
+    'oc.stats.hint': 'Counts only. Only the officers of the organization that handles a request can open it.',
+    'oc.stats.region': 'Region',
+    'oc.stats.total': '{n} requests in all',
 
     'oc.org': 'Organisation',
     'oc.noOrgs': 'You do not run any organisation yet.',

@@ -52,6 +52,7 @@ const ON_DEMAND = [
   '/views/ockit.js',
   '/views/adminservices.js',
   '/views/admincases.js',
+  '/views/casestats.js',
   '/views/admincase.js',
   '/views/admincampaigns.js',
   '/views/admincampaign.js',

@@ -84,6 +84,7 @@ export function render(root, ctx) {
     ['/admin/campaigns', 'oc.menu.campaigns', runsOrg],
     ['/admin/units', 'admin.units', isAdmin],
     ['/admin/coverage', 'admin.coverage', isAdmin],
+    ['/admin/casestats', 'oc.menu.stats', isAdmin],
   ];
   root.append(
     h('h2', { i18n: 'nav.admin' }),

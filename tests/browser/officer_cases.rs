@@ -249,3 +249,58 @@ async fn officer_handles_a_hardship_case_and_a_holiday_campaign() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn region_admin_sees_case_counts_but_no_case() {
+    if skip("region_admin_sees_case_counts_but_no_case") {
+        return;
+    }
+    // Arrange: two hardship requests in a Hefei org, one of them refused.
+    let app = spawn_app().await;
+    let org_id = seed_open_org(&app, "OCASES002").await;
+    let admin = seed_user(&app, "13500135102", "周科长").await;
+    let region = app.region_id("340100").await;
+    let (role, scope) =
+        qunjia::auth::roles::parse_grant("admin", &format!("region:{region}")).expect("grant");
+    qunjia::auth::roles::insert_role(&app.state.db, admin, role, scope, None)
+        .await
+        .expect("insert role");
+    let helper = app
+        .login_with_role(HELPER, "org_admin", &format!("org:{org_id}"))
+        .await;
+    let service = post_ok(
+        &app,
+        &helper.access,
+        "/api/v1/services",
+        json!({"org_id": org_id, "kind": "hardship", "title": "困难职工帮扶"}),
+        201,
+    )
+    .await["id"]
+        .as_i64()
+        .expect("service id");
+    let worker = app.login(WORKER).await;
+    file_case(&app, &worker.access, service, "孩子上学缺钱", 100_000).await;
+    let refused = file_case(&app, &worker.access, service, "想换新车", 900_000).await;
+    let path = format!("/api/v1/cases/{refused}/transition");
+    let body = json!({"to": "rejected", "note": "不属于帮扶范围"});
+    post_ok(&app, &helper.access, &path, body, 200).await;
+
+    with_browser(|c| async move {
+        // Act: the region admin opens the statistics from the officer menu.
+        c.goto(&app.url("/admin")).await.expect("open admin");
+        browser_login(&c, &app, "13500135102").await;
+        click(&c, "#admin-menu a[href='/admin/casestats']").await;
+
+        // Assert: counts by status and kind; the case itself stays closed to them.
+        wait_text(&c, "#stats-total", "共 2 件申请").await;
+        wait_js(&c, "[...document.querySelectorAll('#stats-status tr')].some((r) => r.textContent === '已提交1') && [...document.querySelectorAll('#stats-status tr')].some((r) => r.textContent === '未通过1')").await;
+        wait_js(&c, "[...document.querySelectorAll('#stats-kind tr')].some((r) => r.textContent === '困难帮扶2')").await;
+        assert!(c.find(Locator::Css("#admin-menu a[href='/admin/cases']")).await.is_err());
+        c.goto(&app.url(&format!("/admin/cases/{refused}")))
+            .await
+            .expect("open case");
+        wait_js(&c, "document.querySelector('main [role=alert]') && document.querySelector('main [role=alert]').textContent.includes('找到')").await;
+        assert!(!text_of(&c, "main").await.contains("想换新车"));
+    })
+    .await;
+}
