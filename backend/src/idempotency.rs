@@ -67,6 +67,22 @@ async fn find(
         .await?)
 }
 
+/// The stored answer for this (user, key), if the key was used within 24 h. For
+/// handlers whose rules depend on the clock (a check-in token expires): a retry
+/// of a request that succeeded gets its answer back even after the token has expired.
+pub async fn replay_if_seen(
+    db: &DatabaseConnection,
+    user_id: i64,
+    key: Option<&str>,
+) -> AppResult<Option<HttpResponse>> {
+    let Some(key) = key else { return Ok(None) };
+    // status 0: the twin is still working; `once` sorts that out.
+    Ok(find(db, user_id, key)
+        .await?
+        .filter(|row| row.status != 0)
+        .map(|row| replay(&row)))
+}
+
 /// Runs `work` once per (user, key) and answers `status` with its JSON; a repeat
 /// gets the stored answer. Without a key the work simply runs.
 pub async fn once<T: Serialize + Send>(

@@ -725,6 +725,26 @@ async fn checkin_replayed_offline_with_the_same_key_returns_the_first_body_and_o
 }
 
 #[tokio::test]
+async fn checkin_retried_with_the_same_key_returns_the_first_body_when_the_token_has_expired_since()
+{
+    // Arrange: a check-in that went through, its answer lost on the way back.
+    let w = world().await;
+    let fresh = json!({ "token": token_back(&w.open, 0) });
+    let (s1, first) = post_key(&w.app, &w.worker, "tunnel-1", &fresh).await;
+    assert_eq!(s1, 201, "{first}");
+
+    // Act: the retry comes minutes later, when that token has long expired.
+    let stale = json!({ "token": token_back(&w.open, 10) });
+    let (s2, second) = post_key(&w.app, &w.worker, "tunnel-1", &stale).await;
+    let (s3, other) = post_key(&w.app, &w.worker, "tunnel-2", &stale).await;
+
+    // Assert: the first answer again; a new key still meets the rules.
+    assert_eq!((s2, &second), (201, &first));
+    assert_eq!((s3, code(&other)), (410, "token_expired"), "{other}");
+    assert_eq!(rows(&w.app, w.open.id).await.len(), 1);
+}
+
+#[tokio::test]
 async fn checkin_failures_returns_the_refused_attempts_to_managers_and_404_to_others() {
     // Arrange
     let w = world().await;

@@ -111,12 +111,15 @@ async fn check_in(
     body: Json<CheckinRequest>,
 ) -> AppResult<HttpResponse> {
     let key = idempotency::key_from(&req)?;
+    let user_id = me.id();
+    // A retry of a check-in that went through gets its first answer, even when
+    // the token has expired since (a rider whose answer was lost in a tunnel).
+    if let Some(seen) = idempotency::replay_if_seen(&state.db, user_id, key.as_deref()).await? {
+        return Ok(seen);
+    }
     let attempt = Attempt::parse(body.into_inner())?;
     let method = attempt.method();
     let now = now_ms();
-    let user_id = me.id();
-    // Offline replays carry their `scanned_at`, so they pass these rules again
-    // before the stored answer is found.
     let activity = match service::admit(
         &state.db,
         state.settings.secret_bytes(),
