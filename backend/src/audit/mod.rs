@@ -3,7 +3,7 @@
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
 use crate::db::now_ms;
-use crate::entity::audit_log;
+use crate::entity::{audit_log, orgs};
 use crate::error::AppResult;
 
 /// One entry to append.
@@ -37,6 +37,14 @@ pub async fn record<C: ConnectionTrait>(db: &C, e: Entry<'_>) -> AppResult<()> {
     .exec(db)
     .await?;
     Ok(())
+}
+
+/// The region of an org, which is the region an entry about its records belongs to.
+pub async fn org_region<C: ConnectionTrait>(db: &C, org_id: i64) -> AppResult<Option<i64>> {
+    Ok(orgs::Entity::find_by_id(org_id)
+        .one(db)
+        .await?
+        .map(|o| o.region_id))
 }
 
 /// The client's address as the audit log keeps it.

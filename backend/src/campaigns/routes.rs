@@ -251,8 +251,7 @@ async fn mark_visit_done(
 ) -> AppResult<web::Json<Visit>> {
     let (id, vid) = path.into_inner();
     let c = visible_campaign(&state.db, &me, id).await?;
-    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
-    let d = Done::parse(body.into_inner(), today)?;
+    let d = Done::parse(body.into_inner(), crate::orgs::service::today_shanghai())?;
     let (actor, ip, key) = (me.id(), ip(&req, &state), state.data_key.clone());
     let out = state
         .db

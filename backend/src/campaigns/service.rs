@@ -17,6 +17,7 @@ use crate::auth::AuthUser;
 use crate::auth::phone::mask;
 use crate::campaigns::dto::{Campaign, Done, NewCampaign, Visit};
 use crate::cases::access::is_case_officer;
+use crate::coverage::routes::{BOM, cell};
 use crate::crypto::DataKey;
 use crate::db::{now_ms, rfc3339, stmt};
 use crate::entity::{campaign_visits, campaigns, orgs, users};
@@ -177,13 +178,6 @@ async fn org_name<C: ConnectionTrait>(db: &C, org_id: i64) -> AppResult<String> 
         .unwrap_or_default())
 }
 
-async fn region_of<C: ConnectionTrait>(db: &C, org_id: i64) -> AppResult<Option<i64>> {
-    Ok(orgs::Entity::find_by_id(org_id)
-        .one(db)
-        .await?
-        .map(|o| o.region_id))
-}
-
 /// One campaign as JSON, with its progress.
 pub async fn campaign_json<C: ConnectionTrait>(db: &C, c: campaigns::Model) -> AppResult<Campaign> {
     let p = progress(db, &[c.id]).await?;
@@ -311,7 +305,7 @@ pub async fn close<C: ConnectionTrait>(
             actor: Some(me),
             action: "campaign.close",
             target: format!("campaign:{}", c.id),
-            region_id: region_of(txn, c.org_id).await?,
+            region_id: audit::org_region(txn, c.org_id).await?,
             ip,
             detail: None,
         },
@@ -463,7 +457,7 @@ pub async fn mark_done<C: ConnectionTrait>(
             actor: Some(me),
             action: "campaign.visit.done",
             target: format!("campaign:{}", c.id),
-            region_id: region_of(txn, c.org_id).await?,
+            region_id: audit::org_region(txn, c.org_id).await?,
             ip,
             detail: Some(serde_json::json!({
                 "visit_id": visit_id,
@@ -502,15 +496,6 @@ fn yuan(fen: i64) -> String {
     format!("{}.{:02}", fen / 100, fen % 100)
 }
 
-/// A cell a spreadsheet will not run as a formula.
-fn cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    }
-}
-
 /// The visit sheet (UTF-8 with BOM, Chinese headers), every visit by id; audited.
 pub async fn visits_csv(
     db: &DatabaseConnection,
@@ -526,7 +511,7 @@ pub async fn visits_csv(
         .await?;
     let visits = visits_json(db, key, rows).await?;
     let csv_err = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
-    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let mut w = csv::Writer::from_writer(BOM.to_vec());
     w.write_record([
         "姓名",
         "电话",
@@ -541,7 +526,7 @@ pub async fn visits_csv(
     .map_err(csv_err)?;
     for v in &visits {
         w.write_record([
-            cell(v.name.as_deref().unwrap_or_default()),
+            cell(v.name.as_deref().unwrap_or_default()).into_owned(),
             v.phone.clone().unwrap_or_default(),
             class_zh(&v.hardship_class).to_owned(),
             if v.status == "done" {
@@ -553,8 +538,8 @@ pub async fn visits_csv(
             v.visited_on.clone().unwrap_or_default(),
             form_zh(v.form.as_deref().unwrap_or_default()).to_owned(),
             v.amount_fen.map(yuan).unwrap_or_default(),
-            cell(v.goods.as_deref().unwrap_or_default()),
-            cell(v.note.as_deref().unwrap_or_default()),
+            cell(v.goods.as_deref().unwrap_or_default()).into_owned(),
+            cell(v.note.as_deref().unwrap_or_default()).into_owned(),
         ])
         .map_err(csv_err)?;
     }
@@ -564,7 +549,7 @@ pub async fn visits_csv(
             actor: Some(me),
             action: "campaign.export",
             target: format!("campaign:{}", c.id),
-            region_id: region_of(db, c.org_id).await?,
+            region_id: audit::org_region(db, c.org_id).await?,
             ip,
             detail: Some(serde_json::json!({ "rows": visits.len() })),
         },

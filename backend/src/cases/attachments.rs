@@ -24,7 +24,7 @@ use crate::auth::AuthUser;
 use crate::cases::access::{Viewer, case_for};
 use crate::cases::files::{self, FileKind};
 use crate::db::{now_ms, rfc3339};
-use crate::entity::{case_attachments, cases, orgs};
+use crate::entity::{case_attachments, cases};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::idempotency::{self, Work};
 use crate::state::AppState;
@@ -165,13 +165,6 @@ fn case_closed() -> AppError {
     AppError::Conflict("case_closed", "这个求助已经结束，不能再上传附件".into())
 }
 
-async fn region_of<C: ConnectionTrait>(db: &C, org_id: i64) -> AppResult<Option<i64>> {
-    Ok(orgs::Entity::find_by_id(org_id)
-        .one(db)
-        .await?
-        .map(|o| o.region_id))
-}
-
 /// A cleaned, sealed file ready to store.
 struct NewAttachment {
     case_id: i64,
@@ -248,7 +241,7 @@ async fn store<C: ConnectionTrait>(txn: &C, a: NewAttachment) -> AppResult<Attac
                 actor: Some(a.by),
                 action: "case.attachment.create",
                 target: format!("case:{}", a.case_id),
-                region_id: region_of(txn, a.org_id).await?,
+                region_id: audit::org_region(txn, a.org_id).await?,
                 ip: a.ip,
                 detail: Some(serde_json::json!({
                     "attachment_id": id,
@@ -374,7 +367,7 @@ async fn download_attachment(
                 actor: Some(me.id()),
                 action: "case.attachment.read",
                 target: format!("case:{}", case.id),
-                region_id: region_of(&state.db, case.org_id).await?,
+                region_id: audit::org_region(&state.db, case.org_id).await?,
                 ip: ip(&req, &state),
                 detail: Some(serde_json::json!({ "attachment_id": row.id })),
             },

@@ -228,11 +228,6 @@ struct ReliefRow {
     org_name: String,
 }
 
-fn shanghai_date(ms: i64) -> NaiveDate {
-    (chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default() + chrono::Duration::hours(8))
-        .date_naive()
-}
-
 /// Hardship relief the applicant got on other cases (any org) in the last 12 months.
 async fn relief_warnings<C: ConnectionTrait>(
     db: &C,
@@ -263,7 +258,7 @@ async fn relief_warnings<C: ConnectionTrait>(
             r.resolved_at,
         ) {
             (Some(d), _) => d,
-            (None, Some(ms)) => shanghai_date(ms),
+            (None, Some(ms)) => crate::orgs::service::shanghai_date(ms),
             (None, None) => continue,
         };
         if date < since || date > today {
@@ -430,14 +425,6 @@ pub async fn view<C: ConnectionTrait>(
     })
 }
 
-/// The region of a case's org, for the audit log.
-pub async fn region_of<C: ConnectionTrait>(db: &C, org_id: i64) -> AppResult<Option<i64>> {
-    Ok(orgs::Entity::find_by_id(org_id)
-        .one(db)
-        .await?
-        .map(|o| o.region_id))
-}
-
 /// Appends `case.read`: an officer opened a case.
 pub async fn audit_read(
     db: &DatabaseConnection,
@@ -451,7 +438,7 @@ pub async fn audit_read(
             actor: Some(me.id()),
             action: "case.read",
             target: format!("case:{}", c.id),
-            region_id: region_of(db, c.org_id).await?,
+            region_id: audit::org_region(db, c.org_id).await?,
             ip,
             detail: None,
         },
@@ -691,7 +678,7 @@ pub async fn transition(
                 actor: Some(me.id()),
                 action: "case.transition",
                 target: format!("case:{}", c.id),
-                region_id: region_of(&txn, c.org_id).await?,
+                region_id: audit::org_region(&txn, c.org_id).await?,
                 ip,
                 detail: Some(serde_json::json!({ "from": m.from.as_str(), "to": m.to.as_str() })),
             },
@@ -731,7 +718,7 @@ pub async fn set_class(
             actor: Some(me.id()),
             action: "case.update",
             target: format!("case:{}", c.id),
-            region_id: region_of(&txn, c.org_id).await?,
+            region_id: audit::org_region(&txn, c.org_id).await?,
             ip,
             detail: Some(serde_json::json!({ "hardship_class": class })),
         },
@@ -813,7 +800,7 @@ pub async fn record_payment(
             actor: Some(me.id()),
             action: "case.payment",
             target: format!("case:{}", c.id),
-            region_id: region_of(&txn, c.org_id).await?,
+            region_id: audit::org_region(&txn, c.org_id).await?,
             ip,
             detail: Some(serde_json::json!({
                 "paid_on": paid_on, "method": method, "amount_fen": b.amount_fen,

@@ -15,7 +15,7 @@ use crate::checkin::dto::{
 };
 use crate::checkin::token::{self, GRACE_SECS, WINDOW_SECS};
 use crate::db::rfc3339;
-use crate::entity::{activities, checkin_failures, checkins, orgs, users};
+use crate::entity::{activities, checkin_failures, checkins, users};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageQuery};
 
@@ -428,12 +428,10 @@ pub fn reason(raw: &str) -> AppResult<String> {
 
 /// The region of the activity's org, for the audit log.
 pub async fn region_of(db: &DatabaseConnection, activity: &activities::Model) -> Option<i64> {
-    orgs::Entity::find_by_id(activity.org_id)
-        .one(db)
+    crate::audit::org_region(db, activity.org_id)
         .await
         .ok()
         .flatten()
-        .map(|o| o.region_id)
 }
 
 /// Undoes a standing check-in (uncounted by trigger); 409 when it was already undone.

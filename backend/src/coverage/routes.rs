@@ -103,10 +103,11 @@ async fn gaps(
     Ok(web::Json(page.finish(rows, |g| g.unit_id, |g| g)))
 }
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// UTF-8 byte order mark: Excel reads a CSV's Chinese right only with it.
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Excel runs a cell starting with `= + - @` as a formula: quote such text.
-fn cell(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn cell(s: &str) -> std::borrow::Cow<'_, str> {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}").into()
     } else {

@@ -2,7 +2,7 @@
 //! demo orgs, an officer of the 智联 union, and cases of the demo worker and a
 //! second worker in every state an officer meets, their text sealed with the
 //! data key like the API would.
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::auth::phone::Phone;
@@ -63,7 +63,7 @@ fn ago(days: i64, hours: i64) -> i64 {
 
 /// A date `days` ago, Beijing time.
 fn date_ago(days: i64) -> String {
-    (Utc::now() + Duration::hours(8) - Duration::days(days))
+    (crate::orgs::service::today_shanghai() - Duration::days(days))
         .format("%Y-%m-%d")
         .to_string()
 }

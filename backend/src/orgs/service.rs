@@ -41,7 +41,13 @@ pub fn new_join_code() -> String {
 
 /// Today's date in Asia/Shanghai (UTC+8, no daylight saving).
 pub fn today_shanghai() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+    shanghai_date(crate::db::now_ms())
+}
+
+/// The date in Asia/Shanghai at an epoch-ms instant.
+pub fn shanghai_date(ms: i64) -> NaiveDate {
+    (chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default() + chrono::Duration::hours(8))
+        .date_naive()
 }
 
 /// Whole years from `birth` to `on` (a Feb 29 birthday falls on Mar 1 in other years).
