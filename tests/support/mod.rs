@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,6 +35,8 @@ pub struct FakeGateway {
     pub received: Arc<Mutex<Vec<Sms>>>,
     /// When set, the gateway answers 500.
     pub failing: Arc<Mutex<bool>>,
+    /// How many requests it answered with 500.
+    pub refused: Arc<AtomicUsize>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -41,17 +44,19 @@ impl FakeGateway {
     pub async fn start() -> FakeGateway {
         let received: Arc<Mutex<Vec<Sms>>> = Arc::default();
         let failing: Arc<Mutex<bool>> = Arc::default();
-        let (r, f) = (received.clone(), failing.clone());
+        let refused: Arc<AtomicUsize> = Arc::default();
+        let (r, f, n) = (received.clone(), failing.clone(), refused.clone());
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind gateway");
         let port = listener.local_addr().expect("addr").port();
         let server = HttpServer::new(move || {
-            let (r, f) = (r.clone(), f.clone());
+            let (r, f, n) = (r.clone(), f.clone(), n.clone());
             App::new().route(
                 "/send",
                 web::post().to(move |body: web::Json<Value>| {
-                    let (r, f) = (r.clone(), f.clone());
+                    let (r, f, n) = (r.clone(), f.clone(), n.clone());
                     async move {
                         if *f.lock().expect("lock") {
+                            n.fetch_add(1, Ordering::SeqCst);
                             return HttpResponse::InternalServerError().finish();
                         }
                         let phone = body["phone"].as_str().unwrap_or_default().to_owned();
@@ -82,6 +87,7 @@ impl FakeGateway {
             url: format!("http://127.0.0.1:{port}/send"),
             received,
             failing,
+            refused,
             handle,
         }
     }
@@ -118,6 +124,11 @@ impl FakeGateway {
 
     pub fn count(&self) -> usize {
         self.received.lock().expect("lock").len()
+    }
+
+    /// How many requests were answered 500 while failing was set.
+    pub fn refused(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
     }
 
     pub fn set_failing(&self, on: bool) {
