@@ -1,4 +1,4 @@
-//! `qunjia serve | migrate | grant | demo`.
+//! `qunjia serve | migrate | grant | demo | rekey`.
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +42,9 @@ pub enum Command {
     },
     /// Fill a fresh database with realistic demo data and print how to log in.
     Demo,
+    /// Re-seal every encrypted case value under QUNJIA_DATA_KEY (after a key
+    /// rotation, with the old key in QUNJIA_DATA_KEY_PREVIOUS); safe to run again.
+    Rekey,
 }
 
 /// Runs the command; errors are printed as one line.
@@ -62,6 +65,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             .map_err(Into::into),
         Command::Grant { phone, role, scope } => grant(&settings, &phone, &role, &scope).await,
         Command::Demo => crate::demo::run(&settings).await,
+        Command::Rekey => rekey(&settings).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -119,5 +123,32 @@ async fn grant(settings: &Settings, phone: &str, role: &str, scope: &str) -> any
         phone.as_str(),
         user.id
     );
+    Ok(())
+}
+
+async fn rekey(settings: &Settings) -> anyhow::Result<()> {
+    let key = crate::crypto::DataKey::from_settings(settings)?;
+    let db = crate::db::connect(settings).await?;
+    let report = crate::crypto::rekey::rekey(&db, &key, |col, r| {
+        println!(
+            "{}.{}: {} re-sealed, {} already current, {} changed meanwhile, {} unreadable",
+            col.table, col.column, r.resealed, r.current, r.changed_meanwhile, r.unreadable
+        );
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let resealed: u64 = report.iter().map(|(_, r)| r.resealed).sum();
+    let unreadable: u64 = report.iter().map(|(_, r)| r.unreadable).sum();
+    let changed: u64 = report.iter().map(|(_, r)| r.changed_meanwhile).sum();
+    if unreadable > 0 {
+        anyhow::bail!(
+            "{unreadable} values open with none of the configured keys and were left as they are: \
+             put the key that sealed them in QUNJIA_DATA_KEY_PREVIOUS and run rekey again"
+        );
+    }
+    if changed > 0 {
+        println!("{changed} values changed while rekey ran: run it again to check them");
+    }
+    println!("rekey done: {resealed} values now sealed with the current key");
     Ok(())
 }

@@ -53,6 +53,9 @@ pub struct Settings {
     pub required_employees: u32,
     /// 32-byte key (64 hex digits) that encrypts the free text and files of cases at rest.
     pub data_key: SecretString,
+    /// Earlier data keys, newest first: they open what was sealed before a
+    /// rotation but never seal. Empty once `qunjia rekey` has run.
+    pub data_key_previous: Vec<SecretString>,
     /// How often each instance looks for SMS still waiting in the outbox, in ms;
     /// the retry backoff grows from it (×4 per failed attempt).
     pub outbox_interval_ms: u64,
@@ -146,6 +149,10 @@ impl Settings {
             }
             (None, Environment::Development) => development_file(&data_dir, "data_key", 64)?,
         };
+        let data_key_previous = match var("QUNJIA_DATA_KEY_PREVIOUS") {
+            None => Vec::new(),
+            Some(list) => parse_previous_keys(&list)?,
+        };
         let trusted_proxies = match var("QUNJIA_TRUSTED_PROXIES") {
             None => Vec::new(),
             Some(list) => parse_proxies(&list)?,
@@ -169,6 +176,7 @@ impl Settings {
             jwt_issuer: var("QUNJIA_JWT_ISSUER").unwrap_or_else(|| "qunjia".into()),
             required_employees: parse_num("QUNJIA_REQUIRED_EMPLOYEES", 30)?,
             data_key,
+            data_key_previous,
             outbox_interval_ms: u64::from(parse_num("QUNJIA_OUTBOX_INTERVAL_MS", 15_000)?.max(10)),
         })
     }
@@ -218,6 +226,25 @@ pub fn parse_proxies(list: &str) -> Result<Vec<IpNet>, ConfigError> {
 /// Whether `k` is 32 bytes written as 64 hex digits.
 pub fn is_hex_key(k: &str) -> bool {
     k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `QUNJIA_DATA_KEY_PREVIOUS`: comma-separated keys of 64 hex digits.
+fn parse_previous_keys(list: &str) -> Result<Vec<SecretString>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .enumerate()
+        .map(|(i, k)| {
+            if is_hex_key(k) {
+                Ok(SecretString::from(k.to_owned()))
+            } else {
+                Err(ConfigError(format!(
+                    "refusing to start: key {} of QUNJIA_DATA_KEY_PREVIOUS is not 64 hex digits",
+                    i + 1
+                )))
+            }
+        })
+        .collect()
 }
 
 /// Loads a development secret (64 hex digits) from the data folder, creating it on
@@ -275,6 +302,18 @@ mod tests {
         let p = parse_proxies("10.0.0.1, 192.168.0.0/16,::1").expect("valid list");
         assert_eq!(p.len(), 3);
         assert!(p[1].contains(&"192.168.3.4".parse::<std::net::IpAddr>().expect("ip")));
+    }
+
+    #[test]
+    fn previous_keys_are_a_comma_list_of_hex_keys() {
+        let (a, b) = ("ab".repeat(32), "CD".repeat(32));
+        let keys = parse_previous_keys(&format!("{a}, {b},")).expect("two keys");
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[1].expose_secret(), b);
+        assert!(parse_previous_keys("").expect("none").is_empty());
+        let e = parse_previous_keys(&format!("{a},short")).expect_err("refused");
+        assert!(e.0.contains("key 2"), "{}", e.0);
+        assert!(!e.0.contains("short"), "the key is not echoed: {}", e.0);
     }
 
     #[test]

@@ -5,7 +5,6 @@
 mod cases;
 
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
-use secrecy::ExposeSecret;
 
 use crate::auth::phone::Phone;
 use crate::auth::roles::insert_role;
@@ -32,8 +31,7 @@ fn uscc(seq: u32) -> String {
 
 /// Inserts the demo data unless it is already there.
 pub async fn run(settings: &Settings) -> anyhow::Result<()> {
-    let key = DataKey::from_hex(settings.data_key.expose_secret())
-        .ok_or_else(|| anyhow::anyhow!("QUNJIA_DATA_KEY must be 64 hex digits"))?;
+    let key = DataKey::from_settings(settings)?;
     let db = crate::db::connect(settings).await?;
     if regions::Entity::find()
         .filter(regions::Column::Code.eq("340104"))

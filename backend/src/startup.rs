@@ -7,7 +7,6 @@ use actix_web::dev::HttpServiceFactory;
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
-use secrecy::ExposeSecret;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::OpenApiFactory;
@@ -135,8 +134,7 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
-        let data_key = crate::crypto::DataKey::from_hex(settings.data_key.expose_secret())
-            .ok_or_else(|| anyhow::anyhow!("QUNJIA_DATA_KEY must be 64 hex digits"))?;
+        let data_key = crate::crypto::DataKey::from_settings(&settings)?;
         let state = AppState {
             data_key: Arc::new(data_key),
             db,

@@ -86,7 +86,7 @@ async fn send_form(
     req.send().await.expect("request")
 }
 
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     s: &Session,
     case: i64,
@@ -145,7 +145,7 @@ fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
 }
 
 /// A PNG with a text chunk naming its author.
-fn png() -> Vec<u8> {
+pub fn png() -> Vec<u8> {
     let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
     v.extend(chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]));
     v.extend(chunk(b"tEXt", b"Author\0Zhang San"));

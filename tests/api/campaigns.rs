@@ -136,7 +136,7 @@ fn spring(org: i64) -> Value {
 }
 
 /// A campaign over two households; returns it and the households' sessions.
-async fn campaign_of_two(d: &Desk) -> (Value, Session, Session) {
+pub async fn campaign_of_two(d: &Desk) -> (Value, Session, Session) {
     let (a, _) = household(d, "13900000011", "张大山", "deep").await;
     let (b, _) = household(d, "13900000012", "王秀英", "relative").await;
     let (status, c) = create(&d.w.app, &d.officer, &spring(d.org)).await;
@@ -144,7 +144,7 @@ async fn campaign_of_two(d: &Desk) -> (Value, Session, Session) {
     (c, a, b)
 }
 
-async fn visits(app: &TestApp, s: &Session, campaign: i64, query: &str) -> Vec<Value> {
+pub async fn visits(app: &TestApp, s: &Session, campaign: i64, query: &str) -> Vec<Value> {
     let (status, page) = status_json(
         app.get_auth(&format!("{CAMPAIGNS}/{campaign}/visits?{query}"), &s.access)
             .await,
@@ -154,7 +154,7 @@ async fn visits(app: &TestApp, s: &Session, campaign: i64, query: &str) -> Vec<V
     page["items"].as_array().expect("items").clone()
 }
 
-fn visit_of(items: &[Value], user_id: i64) -> Value {
+pub fn visit_of(items: &[Value], user_id: i64) -> Value {
     items
         .iter()
         .find(|v| v["user_id"] == user_id)
@@ -162,7 +162,7 @@ fn visit_of(items: &[Value], user_id: i64) -> Value {
         .expect("visit of the user")
 }
 
-async fn done(
+pub async fn done(
     app: &TestApp,
     s: &Session,
     campaign: i64,

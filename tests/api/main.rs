@@ -21,6 +21,7 @@ mod ops;
 mod orgs;
 mod people;
 mod regions;
+mod rekey;
 mod roles;
 mod services;
 mod smoke;

@@ -250,6 +250,33 @@ fn login_via_log(server: &mut Server, phone: &str) -> Value {
     body
 }
 
+/// A GET as a logged-in person, which must answer 200.
+fn get_ok(server: &Server, path: &str, login: &Value) -> Value {
+    let token = login["access_token"].as_str().expect("token");
+    let (status, body) =
+        http::request("GET", &server.url(path), None, Some(token)).expect("request");
+    assert_eq!(status, 200, "{path}: {body}");
+    body
+}
+
+/// The demo's paid hardship case (found in the worker's own list) as its
+/// officer reads it, description opened: (officer login, case).
+fn paid_demo_case(server: &mut Server, mine: &Value) -> (Value, Value) {
+    let paid = mine["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|c| c["status"] == "resolved"))
+        .expect("the resolved case");
+    let officer = login_via_log(server, "13800000010");
+    let case = get_ok(server, &format!("/api/v1/cases/{}", paid["id"]), &officer);
+    assert!(
+        case["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("住院")),
+        "{case}"
+    );
+    (officer, case)
+}
+
 #[test]
 fn serve_refuses_to_start_in_production_with_the_log_provider() {
     let case = Case::new();
@@ -415,15 +442,7 @@ fn demo_fills_a_fresh_database_once_and_prints_the_logins() {
         text.contains("13800000010") && text.contains("13900000002"),
         "{text}"
     );
-    let token = |login: &Value| login["access_token"].as_str().expect("token").to_owned();
-    let (status, mine) = http::request(
-        "GET",
-        &server.url("/api/v1/cases?mine=true"),
-        None,
-        Some(&token(&worker)),
-    )
-    .expect("cases");
-    assert_eq!(status, 200, "{mine}");
+    let mine = get_ok(&server, "/api/v1/cases?mine=true", &worker);
     let items = mine["items"].as_array().expect("items");
     let mut states: Vec<&str> = items.iter().filter_map(|c| c["status"].as_str()).collect();
     states.sort_unstable();
@@ -432,40 +451,34 @@ fn demo_fills_a_fresh_database_once_and_prints_the_logins() {
         ["in_progress", "resolved", "submitted", "withdrawn"],
         "{mine}"
     );
-    let paid = items
-        .iter()
-        .find(|c| c["status"] == "resolved")
-        .expect("the resolved case");
-    let officer = login_via_log(&mut server, "13800000010");
-    let (status, case) = http::request(
-        "GET",
-        &server.url(&format!("/api/v1/cases/{}", paid["id"])),
-        None,
-        Some(&token(&officer)),
-    )
-    .expect("case");
-    assert_eq!(status, 200, "{case}");
-    assert!(
-        case["description"]
-            .as_str()
-            .is_some_and(|d| d.contains("住院")),
-        "{case}"
-    );
+    let (officer, case) = paid_demo_case(&mut server, &mine);
     assert_eq!(case["history"].as_array().map(Vec::len), Some(4), "{case}");
     assert_eq!(case["payment"]["amount_fen"], 300_000, "{case}");
     assert_eq!(case["hardship_class"], "sudden");
-    let (status, campaigns) = http::request(
-        "GET",
-        &server.url(&format!("/api/v1/campaigns?org_id={}", case["org_id"])),
-        None,
-        Some(&token(&officer)),
-    )
-    .expect("campaigns");
-    assert_eq!(status, 200, "{campaigns}");
+    let campaigns = get_ok(
+        &server,
+        &format!("/api/v1/campaigns?org_id={}", case["org_id"]),
+        &officer,
+    );
     let campaign = &campaigns["items"][0];
     assert_eq!(
         (campaign["households"].clone(), campaign["done"].clone()),
         (json!(2), json!(1))
+    );
+    let visits = get_ok(
+        &server,
+        &format!("/api/v1/campaigns/{}/visits", campaign["id"]),
+        &officer,
+    );
+    let notes: Vec<&Value> = visits["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|v| &v["note"])
+        .collect();
+    assert!(
+        notes.contains(&&json!("慰问金和物资已送到家中，本人签收")),
+        "the note opens with the data key: {visits}"
     );
 }
 
@@ -523,4 +536,64 @@ fn production_logs_are_json_lines_with_the_request_id() {
         "{line}"
     );
     assert!(!line.contains("jwt_secret") && !line.contains(&"p".repeat(40)));
+}
+
+#[test]
+fn rekey_moves_the_demo_cases_to_a_new_key_that_alone_then_opens_them() {
+    let case = Case::new();
+    let demo = case.qunjia().arg("demo").output().expect("run");
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let old = std::fs::read_to_string(case.path().join("data_key")).expect("development key");
+    let new = "7e".repeat(32);
+    let rekey = |previous: Option<&str>| {
+        let mut cmd = case.qunjia();
+        cmd.env("QUNJIA_DATA_KEY", &new);
+        if let Some(p) = previous {
+            cmd.env("QUNJIA_DATA_KEY_PREVIOUS", p);
+        }
+        let out = cmd.arg("rekey").output().expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // Without the old key nothing opens: refused, and nothing is changed.
+    let (code, _, err) = rekey(None);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("none of the configured keys"), "{err}");
+    // A malformed previous key stops it before it touches anything.
+    let (code, _, err) = rekey(Some("not-a-key"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("QUNJIA_DATA_KEY_PREVIOUS") && !err.contains("not-a-key"),
+        "{err}"
+    );
+
+    let (code, out, err) = rekey(Some(old.trim()));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("cases.description_enc: 6 re-sealed"), "{out}");
+    let done = out
+        .lines()
+        .find_map(|l| l.strip_prefix("rekey done: "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .expect("summary line");
+    assert!(done > 6, "{out}");
+    let (code, again, _) = rekey(Some(old.trim()));
+    assert_eq!(code, Some(0));
+    assert!(again.contains("rekey done: 0 values"), "{again}");
+
+    // A server holding only the new key opens the cases.
+    let mut cmd = case.qunjia();
+    cmd.env("QUNJIA_DATA_KEY", &new);
+    let mut server = Server::start(cmd);
+    let worker = login_via_log(&mut server, "13900000001");
+    let mine = get_ok(&server, "/api/v1/cases?mine=true", &worker);
+    paid_demo_case(&mut server, &mine);
 }

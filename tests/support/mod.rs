@@ -230,6 +230,7 @@ pub fn test_settings(db_url: &str, gateway: &str) -> Settings {
         jwt_issuer: "qunjia".into(),
         required_employees: 30,
         data_key: SecretString::from(DATA_KEY),
+        data_key_previous: Vec::new(),
         outbox_interval_ms: 15_000,
     }
 }

@@ -501,7 +501,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C, key: &DataKey, worker: i64) -> App
             form: Set(done.then(|| "both".to_owned())),
             amount_fen: Set(done.then_some(50_000)),
             goods: Set(done.then(|| "大米一袋、食用油一桶".to_owned())),
-            note: Set(done.then(|| "慰问金和物资已送到家中，本人签收".to_owned())),
+            note: Set(done.then(|| key.seal("慰问金和物资已送到家中，本人签收"))),
             done_by: Set(done.then_some(officer)),
             done_at: Set(done.then(|| ago(1, 0))),
             ..Default::default()
