@@ -382,6 +382,20 @@ async fn main() {
     assert!(case["description"].as_str().is_some(), "{case}");
     print("GET /cases/{id} (officer, audited)", lat, "");
     server.stop().await;
+
+    // Key rotation, as `qunjia rekey` does it: every description re-sealed.
+    let rotating = DataKey::with_previous(&"5a".repeat(32), [DATA_KEY]).expect("keys");
+    let t = Instant::now();
+    let report = qunjia::crypto::rekey::rekey(&db, &rotating, |_, _| {})
+        .await
+        .expect("rekey");
+    let resealed: u64 = report.iter().map(|(_, r)| r.resealed).sum();
+    assert_eq!(resealed, case_ids.len() as u64, "{report:?}");
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "  rekey: {resealed} values re-sealed in {secs:.1} s ({:.0} values/s)",
+        resealed as f64 / secs
+    );
     println!("loadavg after: {}", loadavg());
 
     db.close().await.ok();
