@@ -122,6 +122,7 @@ impl Application {
     /// Opens the database (migrating it) and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let db = crate::db::connect(&settings).await?;
+        crate::crypto::check_opens(&db, &crate::crypto::DataKey::from_settings(&settings)?).await?;
         let listener = TcpListener::bind(&settings.bind)?;
         Application::with(settings, db, listener)
     }

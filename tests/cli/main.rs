@@ -575,6 +575,21 @@ fn rekey_moves_the_demo_cases_to_a_new_key_that_alone_then_opens_them() {
         "{err}"
     );
 
+    // Nor does a server start with only the new key yet: it would answer 500 on every case.
+    let refused = case
+        .qunjia()
+        .env("QUNJIA_DATA_KEY", &new)
+        .env("QUNJIA_BIND", "127.0.0.1:0")
+        .arg("serve")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{err}");
+    assert!(
+        err.contains("QUNJIA_DATA_KEY does not open stored case"),
+        "{err}"
+    );
+
     let (code, out, err) = rekey(Some(old.trim()));
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("cases.description_enc: 6 re-sealed"), "{out}");

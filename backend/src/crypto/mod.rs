@@ -160,6 +160,30 @@ impl DataKey {
     }
 }
 
+/// Refuses a data key that does not open the stored cases, which would
+/// otherwise answer 500 on every case: tries the oldest and the newest
+/// description (a rotation half done shows at one end or the other).
+pub async fn check_opens(db: &sea_orm::DatabaseConnection, key: &DataKey) -> anyhow::Result<()> {
+    use sea_orm::{EntityTrait, Order, QueryOrder};
+
+    use crate::entity::cases;
+    for order in [Order::Asc, Order::Desc] {
+        let case = cases::Entity::find()
+            .order_by(cases::Column::Id, order)
+            .one(db)
+            .await?;
+        if let Some(c) = case
+            && key.open(&c.description_enc).is_err()
+        {
+            anyhow::bail!(
+                "refusing to start: QUNJIA_DATA_KEY does not open stored case {}; set the key that sealed the cases (during a rotation, keep it in QUNJIA_DATA_KEY_PREVIOUS until qunjia rekey has run)",
+                c.id
+            );
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
