@@ -172,6 +172,12 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
+impl From<sea_orm::TryGetError> for AppError {
+    fn from(e: sea_orm::TryGetError) -> Self {
+        AppError::Internal(format!("database: unexpected column value: {e:?}"))
+    }
+}
+
 impl From<sea_orm::TransactionError<AppError>> for AppError {
     fn from(e: sea_orm::TransactionError<AppError>) -> Self {
         match e {

@@ -122,20 +122,21 @@ impl Application {
     /// Opens the database (migrating it) and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let db = crate::db::connect(&settings).await?;
-        crate::crypto::check_opens(&db, &crate::crypto::DataKey::from_settings(&settings)?).await?;
+        let data_key = crate::crypto::DataKey::from_settings(&settings)?;
+        crate::crypto::check_opens(&db, &data_key).await?;
         let listener = TcpListener::bind(&settings.bind)?;
-        Application::with(settings, db, listener)
+        Application::with(settings, db, data_key, listener)
     }
 
-    /// Builds on an open database and a bound listener, and starts the SMS
+    /// Builds on an open database, its data key and a bound listener, and starts the SMS
     /// outbox sweeper, which stops with the server. Needs a Tokio runtime.
     pub fn with(
         settings: Settings,
         db: sea_orm::DatabaseConnection,
+        data_key: crate::crypto::DataKey,
         listener: TcpListener,
     ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
-        let data_key = crate::crypto::DataKey::from_settings(&settings)?;
         let state = AppState {
             data_key: Arc::new(data_key),
             db,

@@ -48,10 +48,7 @@ fn cipher(hex: &str) -> Option<Aes256Gcm> {
 impl DataKey {
     /// From 64 hex digits (checked by the settings); `None` when malformed.
     pub fn from_hex(hex: &str) -> Option<DataKey> {
-        Some(DataKey {
-            current: cipher(hex)?,
-            previous: Vec::new(),
-        })
+        DataKey::with_previous(hex, [])
     }
 
     /// The current key plus earlier ones that only open; `None` when any is malformed.

@@ -8,7 +8,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait, Value};
 
 use super::{DataKey, OpenedWith};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// A column holding sealed values.
 #[derive(Clone, Copy, Debug)]
@@ -159,11 +159,5 @@ async fn rekey_column(
             }
         }
         txn.commit().await?;
-    }
-}
-
-impl From<sea_orm::TryGetError> for AppError {
-    fn from(e: sea_orm::TryGetError) -> Self {
-        AppError::Internal(format!("rekey: unexpected column value: {e:?}"))
     }
 }
