@@ -25,6 +25,7 @@ pub mod people;
 pub mod pwa;
 pub mod ratelimit;
 pub mod regions;
+pub mod routing;
 pub mod services;
 pub mod startup;
 pub mod state;

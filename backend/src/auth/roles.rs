@@ -15,7 +15,7 @@ use crate::extract::Json;
 use crate::state::AppState;
 
 /// Registers the role routes.
-pub fn config(cfg: &mut impl crate::startup::Routes) {
+pub fn config(cfg: &mut impl crate::routing::register::Routes) {
     cfg.service(grant_role).service(revoke_role);
 }
 

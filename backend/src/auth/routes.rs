@@ -17,7 +17,7 @@ pub const SESSION_COOKIE: &str = "qunjia_refresh";
 const COOKIE_PATH: &str = "/api/v1/auth";
 
 /// Registers the auth routes.
-pub fn config(cfg: &mut impl crate::startup::Routes) {
+pub fn config(cfg: &mut impl crate::routing::register::Routes) {
     cfg.service(request_otp)
         .service(login)
         .service(refresh)

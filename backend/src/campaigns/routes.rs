@@ -18,7 +18,7 @@ use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
 /// Registers the campaign routes.
-pub fn config(cfg: &mut impl crate::startup::Routes) {
+pub fn config(cfg: &mut impl crate::routing::register::Routes) {
     cfg.service(create_campaign)
         .service(list_campaigns)
         .service(get_campaign)

@@ -41,7 +41,7 @@ const FRAMING_BYTES: usize = 16 * 1024;
 const CLOSED: [&str; 3] = ["withdrawn", "closed", "rejected"];
 
 /// Registers the attachment routes.
-pub fn config(cfg: &mut impl crate::startup::Routes) {
+pub fn config(cfg: &mut impl crate::routing::register::Routes) {
     cfg.service(upload_attachment).service(download_attachment);
 }
 

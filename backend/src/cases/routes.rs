@@ -21,7 +21,7 @@ use crate::state::AppState;
 use sea_orm::EntityTrait;
 
 /// Registers the case routes.
-pub fn config(cfg: &mut impl crate::startup::Routes) {
+pub fn config(cfg: &mut impl crate::routing::register::Routes) {
     cfg.service(consent_text)
         .service(create_case)
         .service(list_cases)

@@ -20,7 +20,7 @@ use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
 /// Registers the check-in routes.
-pub fn config(cfg: &mut impl crate::startup::Routes) {
+pub fn config(cfg: &mut impl crate::routing::register::Routes) {
     cfg.service(checkin_qr)
         .service(checkin_qr_svg)
         .service(check_in)

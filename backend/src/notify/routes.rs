@@ -8,7 +8,7 @@ use crate::pagination::Page;
 use crate::state::AppState;
 
 /// Registers the inbox routes.
-pub fn config(cfg: &mut impl crate::startup::Routes) {
+pub fn config(cfg: &mut impl crate::routing::register::Routes) {
     cfg.service(list)
         .service(unread_count)
         .service(read_all)

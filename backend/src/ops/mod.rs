@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::state::AppState;
 
 /// Registers `/health` and `/metrics`.
-pub fn config(cfg: &mut impl crate::startup::Routes) {
+pub fn config(cfg: &mut impl crate::routing::register::Routes) {
     cfg.service(health).service(metrics_text);
 }
 

@@ -21,7 +21,7 @@ use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
 /// Registers the organization routes (`by-code` before the `{id}` ones).
-pub fn config(cfg: &mut impl crate::startup::Routes) {
+pub fn config(cfg: &mut impl crate::routing::register::Routes) {
     cfg.service(org_by_code)
         .service(create_org)
         .service(list_orgs)

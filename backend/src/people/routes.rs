@@ -9,7 +9,7 @@ use crate::people::service;
 use crate::state::AppState;
 
 /// Registers the `/me` routes.
-pub fn config(cfg: &mut impl crate::startup::Routes) {
+pub fn config(cfg: &mut impl crate::routing::register::Routes) {
     cfg.service(get_me)
         .service(patch_me)
         .service(export_me)

@@ -15,7 +15,7 @@ use crate::regions::service::{self, NewRegion};
 use crate::state::AppState;
 
 /// Registers the region routes.
-pub fn config(cfg: &mut impl crate::startup::Routes) {
+pub fn config(cfg: &mut impl crate::routing::register::Routes) {
     cfg.service(list_regions)
         .service(get_region)
         .service(create_region);

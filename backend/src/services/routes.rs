@@ -12,7 +12,7 @@ use crate::services::service;
 use crate::state::AppState;
 
 /// Registers the service catalogue routes.
-pub fn config(cfg: &mut impl crate::startup::Routes) {
+pub fn config(cfg: &mut impl crate::routing::register::Routes) {
     cfg.service(create_service)
         .service(list_services)
         .service(get_service)

@@ -23,7 +23,7 @@ use crate::units::import::{self, Format, MAX_FILE_BYTES};
 use crate::units::service::{self, NewUnit, UnitChanges, UnitKind};
 
 /// Registers the unit routes; the fixed paths come before `/units/{id}`.
-pub fn config(cfg: &mut impl crate::startup::Routes) {
+pub fn config(cfg: &mut impl crate::routing::register::Routes) {
     cfg.service(lookup_units)
         .service(template_csv)
         .service(template_xlsx)
