@@ -91,18 +91,6 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
 }
 
-/// Milliseconds since the Unix epoch: the unit of every `*_at` column.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
-/// RFC 3339 in UTC for an epoch-milliseconds column.
-pub fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +114,5 @@ mod tests {
             Some("data".into())
         );
         assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     }
 }

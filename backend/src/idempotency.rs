@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::entity::idempotency_keys;
 use crate::error::{AppError, AppResult};
 

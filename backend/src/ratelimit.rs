@@ -2,7 +2,8 @@
 //! load balancer counts against the same numbers. One atomic upsert per hit.
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
-use crate::db::{now_ms, stmt};
+use crate::clock::now_ms;
+use crate::db::stmt;
 
 /// Counts a hit on `key`; `Ok(Some(secs))` when over `limit` in the current
 /// `window_secs` window, with the seconds until the window ends.

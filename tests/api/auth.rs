@@ -486,7 +486,7 @@ async fn login_returns_401_invalid_code_when_code_has_expired() {
     otp_codes::Entity::update_many()
         .col_expr(
             otp_codes::Column::ExpiresAt,
-            (qunjia::db::now_ms() - 1).into(),
+            (qunjia::clock::now_ms() - 1).into(),
         )
         .filter(otp_codes::Column::Phone.eq(PHONE))
         .exec(&app.state.db)

@@ -80,7 +80,7 @@ pub async fn case_row(app: &TestApp, c: CaseRow<'_>) -> i64 {
         .expect("query")
         .expect("service");
     let key = DataKey::from_hex(DATA_KEY).expect("key");
-    let at = qunjia::db::now_ms() - c.days_ago * DAY_MS;
+    let at = qunjia::clock::now_ms() - c.days_ago * DAY_MS;
     cases::Entity::insert(cases::ActiveModel {
         service_id: Set(service.id),
         org_id: Set(service.org_id),
@@ -1112,7 +1112,7 @@ async fn create_returns_404_when_the_org_is_dissolved() {
     exec(
         app,
         "UPDATE orgs SET dissolved_at = ? WHERE id = ?",
-        vec![qunjia::db::now_ms().into(), d.org.into()],
+        vec![qunjia::clock::now_ms().into(), d.org.into()],
     )
     .await;
 

@@ -5,7 +5,7 @@
 use chrono::{Duration, Months};
 use futures_util::future::join_all;
 use qunjia::cases::dto::CaseQuery;
-use qunjia::cases::service::{ListOf, list_statement};
+use qunjia::cases::viewing::{ListOf, list_statement};
 use qunjia::crypto::DataKey;
 use qunjia::entity::{audit_log, case_events, case_messages, cases, notifications};
 use qunjia::pagination::PageQuery;

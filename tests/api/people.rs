@@ -11,7 +11,7 @@ const PHONE: &str = "13812345678";
 
 /// A unit in Hefei, straight into the database (units have no create endpoint yet).
 async fn unit(app: &TestApp, name: &str, uscc: &str) -> i64 {
-    let now = qunjia::db::now_ms();
+    let now = qunjia::clock::now_ms();
     units::Entity::insert(units::ActiveModel {
         name: Set(name.into()),
         uscc: Set(uscc.into()),

@@ -19,7 +19,7 @@ const REFRESH_DEADLINE: Duration = Duration::from_secs(45);
 async fn add_member(app: &TestApp, org_id: i64, user_id: i64, status: &str) -> i64 {
     use qunjia::entity::memberships;
     use sea_orm::{ActiveModelTrait, Set};
-    let now = qunjia::db::now_ms();
+    let now = qunjia::clock::now_ms();
     memberships::ActiveModel {
         org_id: Set(org_id),
         user_id: Set(user_id),

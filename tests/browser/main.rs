@@ -458,7 +458,7 @@ async fn language_toggle_switches_to_english_and_persists() {
 async fn seed_open_org(app: &support::TestApp, join_code: &str) -> i64 {
     use qunjia::entity::{org_units, orgs, units};
     use sea_orm::{ActiveModelTrait, Set};
-    let now = qunjia::db::now_ms();
+    let now = qunjia::clock::now_ms();
     let region_id = app.region_id("340100").await;
     let unit = units::ActiveModel {
         name: Set("合肥星火科技有限公司".into()),
@@ -513,7 +513,7 @@ async fn worker_joins_from_poster_link_through_login() {
     // The worker has an account with a name already (as the profile screen saves it).
     let user_id = {
         use sea_orm::{ActiveModelTrait, Set};
-        let now = qunjia::db::now_ms();
+        let now = qunjia::clock::now_ms();
         qunjia::entity::users::ActiveModel {
             phone: Set(Some(phone.into())),
             name: Set(Some("李明".into())),
@@ -601,7 +601,7 @@ async fn worker_joins_from_poster_link_through_login() {
 /// A user row with a name, created directly in the database; returns its id.
 async fn seed_user(app: &support::TestApp, phone: &str, name: &str) -> i64 {
     use sea_orm::{ActiveModelTrait, Set};
-    let now = qunjia::db::now_ms();
+    let now = qunjia::clock::now_ms();
     qunjia::entity::users::ActiveModel {
         phone: Set(Some(phone.into())),
         name: Set(Some(name.into())),
@@ -640,7 +640,7 @@ async fn admin_sees_coverage_table_and_chart() {
     let phone = "13700137000";
     // Hefei: one required unit, covered by a union. Wuhu: one required unit, not covered.
     let org_id = seed_open_org(&app, "COVTEST01").await;
-    let now = qunjia::db::now_ms();
+    let now = qunjia::clock::now_ms();
     units::ActiveModel {
         name: Set("芜湖江城物流有限公司".into()),
         uscc: Set("91340200MA2N0XYZ2B".into()),
@@ -768,7 +768,7 @@ async fn org_admin_approves_and_rejects_pending_members() {
             org_id: Set(org_id),
             user_id: Set(user_id),
             status: Set("pending".into()),
-            requested_at: Set(qunjia::db::now_ms()),
+            requested_at: Set(qunjia::clock::now_ms()),
             ..Default::default()
         }
         .insert(&app.state.db)
@@ -1051,7 +1051,7 @@ async fn region_admin_approves_in_region_picks_scope_and_manages_leaders() {
             org_id: Set(org_id),
             user_id: Set(user_id),
             status: Set(status.into()),
-            requested_at: Set(qunjia::db::now_ms()),
+            requested_at: Set(qunjia::clock::now_ms()),
             ..Default::default()
         }
         .insert(&app.state.db)
@@ -1158,7 +1158,7 @@ async fn seed_running_activity(app: &support::TestApp, tag: &str) -> (i64, Strin
         .await
         .expect("insert role");
     let worker = seed_user(app, &worker_phone, "李明").await;
-    let now = qunjia::db::now_ms();
+    let now = qunjia::clock::now_ms();
     memberships::ActiveModel {
         org_id: Set(org_id),
         user_id: Set(worker),
@@ -1385,7 +1385,7 @@ async fn seed_member_of(app: &support::TestApp, activity_id: i64, phone: &str, n
         .expect("the activity exists")
         .org_id;
     let user = seed_user(app, phone, name).await;
-    let now = qunjia::db::now_ms();
+    let now = qunjia::clock::now_ms();
     memberships::ActiveModel {
         org_id: Set(org_id),
         user_id: Set(user),
@@ -1409,7 +1409,7 @@ async fn current_short_code(app: &support::TestApp, activity_id: i64) -> String 
         .expect("query activity")
         .expect("the activity exists");
     let key = token::activity_key(support::SECRET.as_bytes(), &activity.checkin_key);
-    let window = token::window_of(qunjia::db::now_ms().div_euclid(1000));
+    let window = token::window_of(qunjia::clock::now_ms().div_euclid(1000));
     token::short_code(&key, activity_id, window)
 }
 
@@ -1449,7 +1449,7 @@ async fn members_sign_up_cancel_and_take_the_freed_place() {
         .await
         .expect("query activity")
         .expect("the activity exists");
-    let now = qunjia::db::now_ms();
+    let now = qunjia::clock::now_ms();
     let small = activities::ActiveModel {
         org_id: Set(running.org_id),
         centre_id: Set(None),

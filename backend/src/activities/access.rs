@@ -10,12 +10,13 @@
 //!   logged in when the audience is `public`; everyone else gets 404.
 //! - Taking part (sign-up, check-in): `public` — anyone logged in; `members` —
 //!   active members of the org, else 403 `members_only`.
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 
 use crate::auth::AuthUser;
 use crate::auth::scope::{RoleName, Scope, admin_covers_region};
-use crate::entity::{activities, centres, memberships, orgs, roles};
+use crate::entity::{activities, centres, orgs, roles};
 use crate::error::{AppError, AppResult};
+use crate::memberships::access::is_active_member;
 use crate::orgs::access::{can_manage, is_org_admin};
 
 /// Whether the grants include `centre_admin` of this centre.
@@ -100,21 +101,6 @@ pub async fn activity_managers_can(
         return admin_covers_region(db, &me.roles, centre.region_id).await;
     }
     Ok(false)
-}
-
-/// Whether the person is an active member of the org.
-pub async fn is_active_member<C: ConnectionTrait>(
-    db: &C,
-    user_id: i64,
-    org_id: i64,
-) -> AppResult<bool> {
-    Ok(memberships::Entity::find()
-        .filter(memberships::Column::OrgId.eq(org_id))
-        .filter(memberships::Column::UserId.eq(user_id))
-        .filter(memberships::Column::Status.eq("active"))
-        .one(db)
-        .await?
-        .is_some())
 }
 
 /// Whether this person may take part (sign up, check in): 403 `members_only` if not.

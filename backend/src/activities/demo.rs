@@ -5,7 +5,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use crate::activities::dto::CreateActivity;
 use crate::activities::service::{NewActivity, create_activity};
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::entity::{centres, orgs, regions};
 use crate::error::{AppError, AppResult};
 

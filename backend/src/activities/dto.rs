@@ -2,7 +2,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::rfc3339;
+use crate::clock::rfc3339;
 use crate::entity::{activities, centres};
 use crate::error::{AppError, AppResult};
 
@@ -36,9 +36,8 @@ where
 
 /// Parses an RFC 3339 time into epoch milliseconds (422 `invalid_time`).
 pub fn parse_time(raw: &str, field: &str) -> AppResult<i64> {
-    chrono::DateTime::parse_from_rfc3339(raw.trim())
-        .map(|t| t.timestamp_millis())
-        .map_err(|_| AppError::rule("invalid_time", format!("{field} 应为 RFC 3339 时间")))
+    crate::clock::parse_rfc3339_ms(raw)
+        .ok_or_else(|| AppError::rule("invalid_time", format!("{field} 应为 RFC 3339 时间")))
 }
 
 /// Checks a time span: ends after it starts, at most seven days long.

@@ -12,7 +12,7 @@ use crate::activities::dto::{
 use crate::activities::service::{self, NewActivity, NewCentre};
 use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
-use crate::db::rfc3339;
+use crate::clock::rfc3339;
 use crate::entity::{activities, centres, regions};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;

@@ -17,7 +17,7 @@ use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
 use crate::auth::phone::mask;
 use crate::auth::scope::{admin_region_ids, path_within};
-use crate::db::{now_ms, rfc3339};
+use crate::clock::{now_ms, rfc3339};
 use crate::entity::{
     activities, centres, checkins, memberships, orgs, regions, signups, units, users,
 };
@@ -415,9 +415,7 @@ pub async fn cancel_activity(
 
 /// `starts_at:id` of the last item of a page.
 pub fn activity_cursor(a: &Activity) -> String {
-    let ms = chrono::DateTime::parse_from_rfc3339(&a.starts_at)
-        .map(|t| t.timestamp_millis())
-        .unwrap_or_default();
+    let ms = crate::clock::parse_rfc3339_ms(&a.starts_at).unwrap_or_default();
     format!("{ms}_{}", a.id)
 }
 

@@ -2,7 +2,7 @@
 //! person's private data. Nothing in the API updates or deletes an entry.
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::entity::{audit_log, orgs};
 use crate::error::AppResult;
 

@@ -8,7 +8,7 @@ use crate::audit::{self, Entry};
 use crate::auth::phone::Phone;
 use crate::auth::scope::{RoleName, Scope, admin_covers_region, scope_region};
 use crate::auth::{AuthUser, service::find_or_create_user};
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::entity::roles;
 use crate::error::{AppError, AppResult, ErrorBody, on_unique};
 use crate::extract::Json;

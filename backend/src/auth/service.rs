@@ -10,7 +10,7 @@ use sha2::Sha256;
 
 use crate::auth::jwt::{ACCESS_TTL_SECS, Claims, JwtKeys, TokenType};
 use crate::auth::phone::Phone;
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::entity::{otp_codes, refresh_tokens, users};
 use crate::error::{AppError, AppResult};
 use crate::ratelimit;

@@ -251,7 +251,7 @@ async fn mark_visit_done(
 ) -> AppResult<web::Json<Visit>> {
     let (id, vid) = path.into_inner();
     let c = visible_campaign(&state.db, &me, id).await?;
-    let d = Done::parse(body.into_inner(), crate::orgs::service::today_shanghai())?;
+    let d = Done::parse(body.into_inner(), crate::clock::today_shanghai())?;
     let (actor, ip, key) = (me.id(), ip(&req, &state), state.data_key.clone());
     let out = state
         .db

@@ -17,9 +17,10 @@ use crate::auth::AuthUser;
 use crate::auth::phone::mask;
 use crate::campaigns::dto::{Campaign, Done, NewCampaign, Visit};
 use crate::cases::access::is_case_officer;
+use crate::clock::{now_ms, rfc3339};
 use crate::coverage::routes::{BOM, cell};
 use crate::crypto::DataKey;
-use crate::db::{now_ms, rfc3339, stmt};
+use crate::db::stmt;
 use crate::entity::{campaign_visits, campaigns, orgs, users};
 use crate::error::{AppError, AppResult};
 

@@ -23,7 +23,7 @@ use crate::audit::{self, Entry, client_ip_of as ip};
 use crate::auth::AuthUser;
 use crate::cases::access::{Viewer, case_for};
 use crate::cases::files::{self, FileKind};
-use crate::db::{now_ms, rfc3339};
+use crate::clock::{now_ms, rfc3339};
 use crate::entity::{case_attachments, cases};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::idempotency::{self, Work};

@@ -325,7 +325,7 @@ pub struct CaseSummary {
 }
 
 fn ms_as_rfc3339<S: serde::Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::db::rfc3339(*ms))
+    s.serialize_str(&crate::clock::rfc3339(*ms))
 }
 
 fn rfc3339_as_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {

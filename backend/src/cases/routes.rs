@@ -10,7 +10,10 @@ use crate::cases::dto::{
     CONSENT_TEXT, CONSENT_VERSION, Case, CaseQuery, CaseStats, CaseSummary, ConsentText,
     CreateCase, Message, PatchCase, PostMessage, RecordPayment, StatsQuery, Transition,
 };
-use crate::cases::service::{self, ListOf, Move, NewCase};
+use crate::cases::service::{self, NewCase};
+use crate::cases::viewing::{self, ListOf};
+use crate::cases::workflow::{self, Move};
+use crate::cases::{messages, stats};
 use crate::entity::regions;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
@@ -75,7 +78,7 @@ async fn create_case(
         return Err(AppError::NotFound);
     }
     if svc.members_only
-        && !crate::activities::access::is_active_member(&state.db, me.id(), org.id).await?
+        && !crate::memberships::access::is_active_member(&state.db, me.id(), org.id).await?
     {
         return Err(AppError::Forbidden(
             "members_only",
@@ -132,7 +135,7 @@ async fn list_cases(
             ListOf::Org(org_id)
         }
     };
-    Ok(web::Json(service::list(&state.db, of, &q).await?))
+    Ok(web::Json(viewing::list(&state.db, of, &q).await?))
 }
 
 /// One case (its applicant and the org's officers; officer reads are audited).
@@ -155,10 +158,10 @@ async fn get_case(
 ) -> AppResult<web::Json<Case>> {
     let (c, viewer) = case_for(&state.db, &me, id.into_inner()).await?;
     if viewer == Viewer::Officer {
-        service::audit_read(&state.db, &me, &c, ip(&req, &state)).await?;
+        viewing::audit_read(&state.db, &me, &c, ip(&req, &state)).await?;
     }
     Ok(web::Json(
-        service::view(&state.db, &state.data_key, c, viewer).await?,
+        viewing::view(&state.db, &state.data_key, c, viewer).await?,
     ))
 }
 
@@ -186,9 +189,10 @@ async fn patch_case(
     body: Json<PatchCase>,
 ) -> AppResult<web::Json<Case>> {
     let c = officer_case(&state.db, &me, id.into_inner()).await?;
-    let row = service::set_class(&state.db, &me, c, &body.hardship_class, ip(&req, &state)).await?;
+    let row =
+        workflow::set_class(&state.db, &me, c, &body.hardship_class, ip(&req, &state)).await?;
     Ok(web::Json(
-        service::view(&state.db, &state.data_key, row, Viewer::Officer).await?,
+        viewing::view(&state.db, &state.data_key, row, Viewer::Officer).await?,
     ))
 }
 
@@ -218,7 +222,7 @@ async fn transition(
 ) -> AppResult<web::Json<Case>> {
     let (c, viewer) = case_for(&state.db, &me, id.into_inner()).await?;
     let m = Move::parse(&c, viewer, body.into_inner())?;
-    let (row, sms) = service::transition(
+    let (row, sms) = workflow::transition(
         &state.db,
         &state.data_key,
         &me,
@@ -232,7 +236,7 @@ async fn transition(
         crate::notify::service::kick(&state, sms);
     }
     Ok(web::Json(
-        service::view(&state.db, &state.data_key, row, viewer).await?,
+        viewing::view(&state.db, &state.data_key, row, viewer).await?,
     ))
 }
 
@@ -262,9 +266,9 @@ async fn payment(
 ) -> AppResult<web::Json<Case>> {
     let c = officer_case(&state.db, &me, id.into_inner()).await?;
     let row =
-        service::record_payment(&state.db, &me, c, body.into_inner(), ip(&req, &state)).await?;
+        workflow::record_payment(&state.db, &me, c, body.into_inner(), ip(&req, &state)).await?;
     Ok(web::Json(
-        service::view(&state.db, &state.data_key, row, Viewer::Officer).await?,
+        viewing::view(&state.db, &state.data_key, row, Viewer::Officer).await?,
     ))
 }
 
@@ -291,7 +295,7 @@ async fn post_message(
     body: Json<PostMessage>,
 ) -> AppResult<HttpResponse> {
     let (c, _) = case_for(&state.db, &me, id.into_inner()).await?;
-    let m = service::post_message(&state.db, &state.data_key, &me, &c, &body.body).await?;
+    let m = messages::post_message(&state.db, &state.data_key, &me, &c, &body.body).await?;
     Ok(HttpResponse::Created().json(m))
 }
 
@@ -328,5 +332,5 @@ async fn case_stats(
     if !crate::auth::scope::admin_covers_region(&state.db, &me.roles, region.id).await? {
         return Err(forbidden);
     }
-    Ok(web::Json(service::stats(&state.db, &region).await?))
+    Ok(web::Json(stats::stats(&state.db, &region).await?))
 }

@@ -11,7 +11,7 @@ use crate::checkin::dto::{
     MyCheckin, UndoRequest, UndoneCheckin,
 };
 use crate::checkin::service::{self, Attempt, Method, Recorded};
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::entity::{activities, checkins};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;

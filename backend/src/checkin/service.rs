@@ -14,7 +14,7 @@ use crate::checkin::dto::{
     Checkin, CheckinFailure, CheckinQr, CheckinRequest, ManualCheckin, MyCheckin, UndoneCheckin,
 };
 use crate::checkin::token::{self, GRACE_SECS, WINDOW_SECS};
-use crate::db::rfc3339;
+use crate::clock::rfc3339;
 use crate::entity::{activities, checkin_failures, checkins, users};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageQuery};
@@ -126,9 +126,8 @@ impl Attempt {
         let scanned_at = match body.scanned_at.as_deref() {
             None => None,
             Some(s) => Some(
-                chrono::DateTime::parse_from_rfc3339(s.trim())
-                    .map_err(|_| AppError::bad_request("scanned_at 应为 RFC 3339 时间"))?
-                    .timestamp_millis(),
+                crate::clock::parse_rfc3339_ms(s)
+                    .ok_or_else(|| AppError::bad_request("scanned_at 应为 RFC 3339 时间"))?,
             ),
         };
         let credential = match (body.token, body.activity_id, body.short_code) {

@@ -9,8 +9,8 @@ use crate::auth::phone::Phone;
 use crate::auth::roles::insert_role;
 use crate::auth::scope::{RoleName, Scope};
 use crate::auth::service::find_or_create_user;
+use crate::clock::now_ms;
 use crate::crypto::DataKey;
-use crate::db::now_ms;
 use crate::entity::{
     campaign_visits, campaigns, case_events, case_messages, cases, memberships, orgs, services,
     users,
@@ -63,7 +63,7 @@ fn ago(days: i64, hours: i64) -> i64 {
 
 /// A date `days` ago, Beijing time.
 fn date_ago(days: i64) -> String {
-    (crate::orgs::service::today_shanghai() - Duration::days(days))
+    (crate::clock::today_shanghai() - Duration::days(days))
         .format("%Y-%m-%d")
         .to_string()
 }

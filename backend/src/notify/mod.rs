@@ -9,7 +9,7 @@ pub mod service;
 
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::entity::notifications;
 use crate::error::AppResult;
 

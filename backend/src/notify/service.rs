@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::{now_ms, rfc3339};
+use crate::clock::{now_ms, rfc3339};
 use crate::entity::{notifications, users};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageQuery};

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 
 use crate::auth::AuthUser;
 use crate::auth::scope::{RoleName, Scope, admin_covers_region, admin_region_ids, path_within};
-use crate::entity::{memberships, orgs, regions, roles};
+use crate::entity::{orgs, regions, roles};
 use crate::error::{AppError, AppResult};
 
 /// Whether the grants include `org_admin` of this org.
@@ -79,36 +79,6 @@ pub async fn managed_org(
     } else {
         Err(AppError::NotFound)
     }
-}
-
-/// What the caller may do to a membership.
-pub enum MembershipAccess {
-    /// It is the caller's own.
-    Member,
-    /// The caller manages its org.
-    Manager,
-}
-
-/// Loads a membership of a live org with the caller's standing; 404 when the
-/// caller is neither its member nor a manager of its org. A manager's own
-/// membership counts as their own (they leave it rather than remove themselves).
-pub async fn membership_for(
-    db: &DatabaseConnection,
-    me: &AuthUser,
-    id: i64,
-) -> AppResult<(memberships::Model, orgs::Model, MembershipAccess)> {
-    let m = memberships::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let org = live_org(db, m.org_id).await?;
-    if m.user_id == me.id() {
-        return Ok((m, org, MembershipAccess::Member));
-    }
-    if can_manage(db, me, &org).await? {
-        return Ok((m, org, MembershipAccess::Manager));
-    }
-    Err(AppError::NotFound)
 }
 
 /// Paths of regions by id, for checking many orgs at once.

@@ -2,7 +2,7 @@
 //! with the demo worker an active member of two.
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::entity::{memberships, regions, units};
 use crate::error::{AppError, AppResult};
 use crate::orgs::dto::{JoinPolicy, OrgForm, OrgType};

@@ -1,22 +1,18 @@
-//! Organization, membership and leader routes. Handlers parse, ask `access`,
+//! Organization and leader routes. Handlers parse, ask `access`,
 //! and hand the work to `service`.
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use sea_orm::{EntityTrait, TransactionTrait};
 
 use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
-use crate::entity::{memberships, orgs, regions};
+use crate::entity::regions;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
-use crate::idempotency::{self, Work};
-use crate::orgs::access::{self, MembershipAccess};
+use crate::orgs::access;
 use crate::orgs::dto::{
-    CreateLeader, CreateOrg, JoinRequest, Leader, ListQuery, MEMBER_STATUSES, Member, MemberQuery,
-    Membership, MyMembership, Org, OrgPoster, OrgQuery, RejectRequest, RemoveRequest, SuggestedOrg,
-    clean_text,
+    CreateLeader, CreateOrg, Leader, ListQuery, Org, OrgPoster, OrgQuery, SuggestedOrg, clean_text,
 };
-use crate::orgs::service::{self, Decision, NewOrg};
+use crate::orgs::service::{self, NewOrg};
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -28,12 +24,6 @@ pub fn config(cfg: &mut impl crate::routing::register::Routes) {
         .service(get_org)
         .service(join_qr)
         .service(suggested_orgs)
-        .service(join_org)
-        .service(approve_membership)
-        .service(reject_membership)
-        .service(end_membership)
-        .service(my_memberships)
-        .service(org_members)
         .service(add_leader)
         .service(list_leaders)
         .service(remove_leader);
@@ -174,230 +164,6 @@ async fn suggested_orgs(
         items: service::suggested(&state.db, &me).await?,
         next_cursor: None,
     }))
-}
-
-/// Asks to join (or joins an open org at once). Honours `Idempotency-Key`.
-#[utoipa::path(
-    tag = "memberships",
-    security(("bearer" = [])),
-    params(
-        ("id" = i64, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "1–64 visible characters"),
-    ),
-    request_body = JoinRequest,
-    responses(
-        (status = 201, body = Membership),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-        (status = 409, description = "already_member", body = ErrorBody),
-        (status = 422, description = "profile_incomplete, league_age, gender_required", body = ErrorBody),
-    )
-)]
-#[post("/orgs/{id}/join")]
-async fn join_org(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    me: AuthUser,
-    id: web::Path<i64>,
-    _body: Json<JoinRequest>,
-) -> AppResult<HttpResponse> {
-    let key = idempotency::key_from(&req)?;
-    let org = access::live_org(&state.db, id.into_inner()).await?;
-    service::check_joinable(&org, &me.user, service::today_shanghai())?;
-    let user_id = me.id();
-    let work: Work<'_, Membership> =
-        Box::new(move |txn| Box::pin(async move { service::join(txn, &org, user_id).await }));
-    idempotency::once(
-        &state.db,
-        user_id,
-        key,
-        "POST",
-        req.path(),
-        StatusCode::CREATED,
-        work,
-    )
-    .await
-}
-
-/// The membership if the caller manages its org; 404 for everyone else,
-/// its own member included.
-async fn managed_membership(
-    state: &AppState,
-    me: &AuthUser,
-    id: i64,
-) -> AppResult<(memberships::Model, orgs::Model)> {
-    match access::membership_for(&state.db, me, id).await? {
-        (m, org, MembershipAccess::Manager) => Ok((m, org)),
-        _ => Err(AppError::NotFound),
-    }
-}
-
-/// Approves a pending membership (the org's managers).
-#[utoipa::path(
-    tag = "memberships",
-    security(("bearer" = [])),
-    params(("id" = i64, Path)),
-    responses(
-        (status = 200, body = Membership),
-        (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-        (status = 409, description = "invalid_transition", body = ErrorBody),
-    )
-)]
-#[post("/memberships/{id}/approve")]
-async fn approve_membership(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    me: AuthUser,
-    id: web::Path<i64>,
-) -> AppResult<web::Json<Membership>> {
-    let (m, org) = managed_membership(&state, &me, id.into_inner()).await?;
-    let decision = Decision {
-        to: "active",
-        reason: None,
-        actor: me.id(),
-        ip: ip(&req, &state),
-    };
-    Ok(web::Json(service::decide(&state, m, &org, decision).await?))
-}
-
-/// Rejects a pending membership with a reason (the org's managers).
-#[utoipa::path(
-    tag = "memberships",
-    security(("bearer" = [])),
-    params(("id" = i64, Path)),
-    request_body = RejectRequest,
-    responses(
-        (status = 200, body = Membership),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-        (status = 409, description = "invalid_transition", body = ErrorBody),
-        (status = 422, description = "invalid_reason", body = ErrorBody),
-    )
-)]
-#[post("/memberships/{id}/reject")]
-async fn reject_membership(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    me: AuthUser,
-    id: web::Path<i64>,
-    body: Json<RejectRequest>,
-) -> AppResult<web::Json<Membership>> {
-    // Whoever may not decide learns nothing, not even that the reason is wrong.
-    let (m, org) = managed_membership(&state, &me, id.into_inner()).await?;
-    let reason = clean_text(&body.reason, 500, "invalid_reason", "理由应为1到500个字")?;
-    let decision = Decision {
-        to: "rejected",
-        reason: Some(reason),
-        actor: me.id(),
-        ip: ip(&req, &state),
-    };
-    Ok(web::Json(service::decide(&state, m, &org, decision).await?))
-}
-
-/// Ends a membership: the member leaves, or a manager removes (optional `{"reason"}`).
-#[utoipa::path(
-    tag = "memberships",
-    security(("bearer" = [])),
-    params(("id" = i64, Path)),
-    request_body(content = Option<RemoveRequest>, description = "Optional, for a removal"),
-    responses(
-        (status = 204),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-        (status = 409, description = "invalid_transition", body = ErrorBody),
-        (status = 422, description = "invalid_reason", body = ErrorBody),
-    )
-)]
-#[delete("/memberships/{id}")]
-async fn end_membership(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    me: AuthUser,
-    id: web::Path<i64>,
-    body: web::Bytes,
-) -> AppResult<HttpResponse> {
-    let (m, org, standing) = access::membership_for(&state.db, &me, id.into_inner()).await?;
-    let by_manager = match standing {
-        MembershipAccess::Member => None,
-        MembershipAccess::Manager => {
-            let remove = parse_optional_body(&body)?;
-            let reason = match remove.reason {
-                Some(r) => Some(clean_text(&r, 500, "invalid_reason", "理由应为1到500个字")?),
-                None => None,
-            };
-            Some((me.id(), reason, ip(&req, &state)))
-        }
-    };
-    service::end(&state.db, m, &org, by_manager).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// An empty body, or a JSON object of `RemoveRequest`.
-fn parse_optional_body(body: &[u8]) -> AppResult<RemoveRequest> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(RemoveRequest::default());
-    }
-    let bad = || AppError::bad_request("请求内容格式不正确");
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| bad())?;
-    if !value.is_object() {
-        return Err(bad());
-    }
-    serde_json::from_value(value).map_err(|_| bad())
-}
-
-/// The caller's memberships, with the orgs' names.
-#[utoipa::path(
-    tag = "memberships",
-    security(("bearer" = [])),
-    params(ListQuery),
-    responses((status = 200, body = Page<MyMembership>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody))
-)]
-#[get("/me/memberships")]
-async fn my_memberships(
-    state: web::Data<AppState>,
-    me: AuthUser,
-    q: web::Query<ListQuery>,
-) -> AppResult<web::Json<Page<MyMembership>>> {
-    let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
-    Ok(web::Json(
-        service::my_memberships(&state.db, me.id(), &page).await?,
-    ))
-}
-
-/// Members of an org with their full phones (the org's managers; audited).
-#[utoipa::path(
-    tag = "memberships",
-    security(("bearer" = [])),
-    params(("id" = i64, Path), MemberQuery),
-    responses(
-        (status = 200, body = Page<Member>),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody)
-    )
-)]
-#[get("/orgs/{id}/members")]
-async fn org_members(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    me: AuthUser,
-    id: web::Path<i64>,
-    q: web::Query<MemberQuery>,
-) -> AppResult<web::Json<Page<Member>>> {
-    let org = access::managed_org(&state.db, &me, id.into_inner()).await?;
-    let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
-    let status = match q.status.as_deref() {
-        None => None,
-        Some(s) if MEMBER_STATUSES.contains(&s) => Some(s),
-        Some(_) => return Err(AppError::bad_request("status 不正确")),
-    };
-    Ok(web::Json(
-        service::members(&state.db, &org, status, &page, me.id(), ip(&req, &state)).await?,
-    ))
 }
 
 /// Adds a leader (班子成员) from the org's active members (the org's managers).

@@ -7,7 +7,7 @@ use sea_orm::{
 
 use crate::auth::phone::mask;
 use crate::auth::scope::Role;
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::entity::{
     audit_log, idempotency_keys, leaders, memberships, otp_codes, refresh_tokens, roles, units,
     users,
@@ -155,29 +155,29 @@ pub async fn export(
     };
     let view = user_view(db, user, Some(grants), true).await?;
     Ok(serde_json::json!({
-        "exported_at": crate::db::rfc3339(now_ms()),
+        "exported_at": crate::clock::rfc3339(now_ms()),
         "user": view,
         "account": {
-            "created_at": crate::db::rfc3339(user.created_at),
-            "updated_at": crate::db::rfc3339(user.updated_at),
+            "created_at": crate::clock::rfc3339(user.created_at),
+            "updated_at": crate::clock::rfc3339(user.updated_at),
         },
         "roles": grants.iter().map(|g| serde_json::json!({
-            "id": g.id, "role": g.role, "scope": g.scope, "granted_at": crate::db::rfc3339(g.created_at),
+            "id": g.id, "role": g.role, "scope": g.scope, "granted_at": crate::clock::rfc3339(g.created_at),
         })).collect::<Vec<_>>(),
         "logins": sessions.iter().map(|s| serde_json::json!({
             "family": s.family,
-            "created_at": crate::db::rfc3339(s.created_at),
-            "expires_at": crate::db::rfc3339(s.expires_at),
-            "used_at": s.used_at.map(crate::db::rfc3339),
-            "revoked_at": s.revoked_at.map(crate::db::rfc3339),
+            "created_at": crate::clock::rfc3339(s.created_at),
+            "expires_at": crate::clock::rfc3339(s.expires_at),
+            "used_at": s.used_at.map(crate::clock::rfc3339),
+            "revoked_at": s.revoked_at.map(crate::clock::rfc3339),
         })).collect::<Vec<_>>(),
         "login_codes_requested": codes.iter().map(|c| serde_json::json!({
-            "created_at": crate::db::rfc3339(c.created_at),
-            "used_at": c.used_at.map(crate::db::rfc3339),
+            "created_at": crate::clock::rfc3339(c.created_at),
+            "used_at": c.used_at.map(crate::clock::rfc3339),
             "wrong_attempts": c.attempts,
         })).collect::<Vec<_>>(),
         "actions": audit.iter().map(|a| serde_json::json!({
-            "action": a.action, "target": a.target, "at": crate::db::rfc3339(a.at),
+            "action": a.action, "target": a.target, "at": crate::clock::rfc3339(a.at),
         })).collect::<Vec<_>>(),
     }))
 }

@@ -1,7 +1,7 @@
 //! Region rules: which kind may sit under which, codes, and the materialised path.
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
 
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::entity::regions;
 use crate::error::{AppError, AppResult, on_unique};
 

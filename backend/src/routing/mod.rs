@@ -13,6 +13,7 @@ pub fn api<R: Routes>(cfg: &mut R) {
     crate::regions::routes::config(cfg);
     crate::units::config(cfg);
     crate::orgs::routes::config(cfg);
+    crate::memberships::routes::config(cfg);
     crate::coverage::routes::config(cfg);
     crate::checkin::routes::config(cfg);
     crate::activities::routes::config(cfg);

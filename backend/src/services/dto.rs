@@ -2,7 +2,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::rfc3339;
+use crate::clock::rfc3339;
 use crate::entity::services;
 use crate::error::{AppError, AppResult};
 

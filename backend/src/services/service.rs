@@ -8,7 +8,7 @@ use sea_orm::{
 
 use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::entity::{memberships, orgs, services};
 use crate::error::{AppError, AppResult};
 use crate::orgs::access::{can_manage, live_org, manages_with_path, region_paths};

@@ -10,7 +10,7 @@ use calamine::{DataRef, Reader, Xlsx};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::entity::{regions, units};
 use crate::error::{AppError, AppResult, RowError};
 use crate::units::service::{

@@ -6,7 +6,7 @@ use sea_orm::{
 };
 
 use crate::auth::scope::{admin_covers_region, admin_region_ids};
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::entity::{regions, roles, units};
 use crate::error::{AppError, AppResult, on_unique};
 use crate::units::uscc::Uscc;
