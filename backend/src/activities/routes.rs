@@ -5,11 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use sea_orm::EntityTrait;
 
 use crate::activities::access;
+use crate::activities::attendance as attendance_service;
+use crate::activities::centres::{self as centre_service, NewCentre};
 use crate::activities::dto::{
     Activity, ActivityQuery, Attendance, CancelActivity, Centre, CentreQuery, CreateActivity,
     CreateCentre, MySignup, PageParams, PatchActivity, Signup,
 };
-use crate::activities::service::{self, NewActivity, NewCentre};
+use crate::activities::service::{self, NewActivity};
+use crate::activities::signups;
 use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
@@ -76,7 +79,7 @@ async fn create_centre(
     if !access::can_create_centre(&state.db, &me, c.region_id()).await? {
         return Err(forbidden());
     }
-    let row = service::create_centre(&state.db, &me, c, ip(&req, &state)).await?;
+    let row = centre_service::create_centre(&state.db, &me, c, ip(&req, &state)).await?;
     Ok(HttpResponse::Created().json(Centre::from(row)))
 }
 
@@ -99,7 +102,7 @@ async fn list_centres(
     q: web::Query<CentreQuery>,
 ) -> AppResult<web::Json<Page<Centre>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
-    let rows = service::list_centres(&state.db, q.region_id, page.after, page.limit).await?;
+    let rows = centre_service::list_centres(&state.db, q.region_id, page.after, page.limit).await?;
     Ok(web::Json(page.finish(rows, |c| c.id, Centre::from)))
 }
 
@@ -317,7 +320,7 @@ async fn sign_up(
     access::may_attend(&state.db, &me, &a).await?;
     let (activity_id, user_id) = (a.id, me.id());
     let work: Work<'_, Signup> =
-        Box::new(move |txn| Box::pin(service::sign_up(txn, activity_id, user_id)));
+        Box::new(move |txn| Box::pin(signups::sign_up(txn, activity_id, user_id)));
     idempotency::once(
         &state.db,
         user_id,
@@ -347,7 +350,7 @@ async fn cancel_sign_up(
     me: AuthUser,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    service::cancel_sign_up(&state.db, id.into_inner(), me.id()).await?;
+    signups::cancel_sign_up(&state.db, id.into_inner(), me.id()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -374,7 +377,7 @@ async fn attendance(
 ) -> AppResult<web::Json<Attendance>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let a = access::managed_activity(&state.db, &me, id.into_inner()).await?;
-    let rows = service::attendance(
+    let rows = attendance_service::attendance(
         &state.db,
         &me,
         a.id,
@@ -412,7 +415,7 @@ async fn attendance_csv(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let a = access::managed_activity(&state.db, &me, id.into_inner()).await?;
-    let body = service::attendance_csv(&state.db, &me, &a, ip(&req, &state)).await?;
+    let body = attendance_service::attendance_csv(&state.db, &me, &a, ip(&req, &state)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -440,7 +443,7 @@ async fn my_signups(
     q: web::Query<PageParams>,
 ) -> AppResult<web::Json<Page<MySignup>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
-    let rows = service::my_signups(&state.db, me.id(), page.after, page.limit).await?;
+    let rows = signups::my_signups(&state.db, me.id(), page.after, page.limit).await?;
     Ok(web::Json(page.finish(
         rows,
         |(s, _)| s.id,
