@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::auth::phone::Phone;
-use crate::auth::roles::{insert_role, parse_grant};
+use crate::auth::roles::parse_grant;
 use crate::auth::scope::scope_region;
 use crate::config::Settings;
 
@@ -97,25 +97,15 @@ async fn grant(settings: &Settings, phone: &str, role: &str, scope: &str) -> any
     {
         anyhow::bail!("{scope} does not exist");
     }
-    let (user, _) = crate::auth::service::find_or_create_user(&db, &phone)
+    let by = crate::auth::roles::GrantedBy {
+        actor: None,
+        region_id: None,
+        ip: None,
+        via_cli: true,
+    };
+    let (g, user) = crate::auth::roles::grant(&db, phone.clone(), role, scope, by)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let g = insert_role(&db, user.id, role, scope, None)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    crate::audit::record(
-        &db,
-        crate::audit::Entry {
-            actor: None,
-            action: "role.grant",
-            target: format!("user:{}", user.id),
-            region_id: None,
-            ip: None,
-            detail: Some(serde_json::json!({ "role": g.role, "scope": g.scope, "via": "cli" })),
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(
         "granted {} on {} to {} (user {})",
         g.role,

@@ -5,7 +5,9 @@ use qunjia::checkin::token;
 use qunjia::entity::{
     activities, audit_log, checkin_failures, checkins, memberships, orgs, signups, users,
 };
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use serde_json::{Value, json};
 
 use crate::helpers::status_json;
@@ -857,6 +859,43 @@ async fn undo_returns_200_keeps_the_history_and_lets_the_person_check_in_again()
         .await
         .expect("audit");
     assert_eq!(audits, 1);
+}
+
+#[tokio::test]
+async fn undo_returns_500_and_undoes_nothing_when_its_audit_entry_cannot_be_written() {
+    // Arrange: a standing check-in, and an audit log that cannot be written to.
+    let w = world().await;
+    let body = json!({ "token": token_back(&w.open, 0) });
+    let (_, first) = post(&w.app, &w.worker, &body).await;
+    let id = first["id"].as_i64().expect("id");
+    let db = &w.app.state.db;
+    db.execute_unprepared("ALTER TABLE audit_log RENAME TO audit_log_away")
+        .await
+        .expect("rename");
+
+    // Act
+    let res = w
+        .app
+        .post_auth(
+            &format!("/api/v1/checkins/{id}/undo"),
+            &w.admin.token,
+            &json!({"reason": "扫错了"}),
+        )
+        .await;
+    let status = res.status().as_u16();
+    db.execute_unprepared("ALTER TABLE audit_log_away RENAME TO audit_log")
+        .await
+        .expect("rename back");
+
+    // Assert: the undo and its entry commit together, so neither is there.
+    assert_eq!(status, 500);
+    let row = checkins::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .expect("read")
+        .expect("row");
+    assert!(row.undone_at.is_none());
+    assert_eq!(counter(&w.app, w.open.id).await, 1);
 }
 
 #[tokio::test]

@@ -13,54 +13,11 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 
 use crate::auth::AuthUser;
-use crate::auth::scope::{RoleName, Scope, admin_covers_region};
-use crate::entity::{activities, centres, orgs, roles};
+use crate::auth::scope::{RoleName, admin_covers_region, holds};
+use crate::entity::{activities, centres, orgs};
 use crate::error::{AppError, AppResult};
 use crate::memberships::access::is_active_member;
-use crate::orgs::access::{can_manage, is_org_admin};
-
-/// Whether the grants include `centre_admin` of this centre.
-pub fn is_centre_admin(grants: &[roles::Model], centre_id: i64) -> bool {
-    grants.iter().any(|g| {
-        g.role == RoleName::CentreAdmin.as_str()
-            && Scope::parse(&g.scope)
-                == Some(Scope {
-                    kind: "centre",
-                    id: centre_id,
-                })
-    })
-}
-
-/// Centre ids the user keeps.
-pub fn centre_ids(grants: &[roles::Model]) -> Vec<i64> {
-    grants
-        .iter()
-        .filter(|g| g.role == RoleName::CentreAdmin.as_str())
-        .filter_map(|g| Scope::parse(&g.scope))
-        .filter(|s| s.kind == "centre")
-        .map(|s| s.id)
-        .collect()
-}
-
-/// Org ids the user is `org_admin` of.
-pub fn org_admin_ids(grants: &[roles::Model]) -> Vec<i64> {
-    grants
-        .iter()
-        .filter(|g| g.role == RoleName::OrgAdmin.as_str())
-        .filter_map(|g| Scope::parse(&g.scope))
-        .filter(|s| s.kind == "org")
-        .map(|s| s.id)
-        .collect()
-}
-
-/// Whether the caller may create a centre in this region.
-pub async fn can_create_centre(
-    db: &DatabaseConnection,
-    me: &AuthUser,
-    region_id: i64,
-) -> AppResult<bool> {
-    admin_covers_region(db, &me.roles, region_id).await
-}
+use crate::orgs::access::can_manage;
 
 /// Whether the caller may hold an activity of `org` (in `centre`, when given).
 pub async fn can_create_activity(
@@ -72,7 +29,7 @@ pub async fn can_create_activity(
     if can_manage(db, me, org).await? {
         return Ok(true);
     }
-    Ok(centre.is_some_and(|c| is_centre_admin(&me.roles, c.id)))
+    Ok(centre.is_some_and(|c| holds(&me.roles, RoleName::CentreAdmin, c.id)))
 }
 
 /// Whether the caller manages the activity: managers of its org, the keeper of
@@ -82,11 +39,11 @@ pub async fn activity_managers_can(
     me: &AuthUser,
     activity: &activities::Model,
 ) -> AppResult<bool> {
-    if is_org_admin(&me.roles, activity.org_id) {
+    if holds(&me.roles, RoleName::OrgAdmin, activity.org_id) {
         return Ok(true);
     }
     if let Some(centre_id) = activity.centre_id
-        && is_centre_admin(&me.roles, centre_id)
+        && holds(&me.roles, RoleName::CentreAdmin, centre_id)
     {
         return Ok(true);
     }
@@ -156,11 +113,23 @@ pub async fn visible_activity(
     }
 }
 
-/// The activity if the caller manages it; 403 when they may only see it, 404 otherwise.
+/// How [`managed_activity`] answers a caller who may see the activity but not manage it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Onlookers {
+    /// 403: changing or cancelling an activity one can see is plainly not allowed.
+    Forbidden,
+    /// 404: check-in credentials and refused attempts are the managers' own; a member
+    /// who asks for them learns nothing, not even that there is something to refuse.
+    NotFound,
+}
+
+/// The activity if the caller manages it (the one rule: [`activity_managers_can`]);
+/// a caller who may only see it gets what `onlookers` says, anyone else 404.
 pub async fn managed_activity(
     db: &DatabaseConnection,
     me: &AuthUser,
     id: i64,
+    onlookers: Onlookers,
 ) -> AppResult<activities::Model> {
     let a = activities::Entity::find_by_id(id)
         .one(db)
@@ -169,7 +138,7 @@ pub async fn managed_activity(
     if activity_managers_can(db, me, &a).await? {
         return Ok(a);
     }
-    if can_view(db, me, &a).await? {
+    if onlookers == Onlookers::Forbidden && can_view(db, me, &a).await? {
         Err(AppError::Forbidden(
             "forbidden",
             "只有组织或活动中心的管理员可以管理活动",

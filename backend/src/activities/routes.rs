@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use sea_orm::EntityTrait;
 
 use crate::activities::access;
+use crate::activities::access::Onlookers;
 use crate::activities::attendance as attendance_service;
 use crate::activities::centres::{self as centre_service, NewCentre};
 use crate::activities::dto::{
@@ -15,8 +16,9 @@ use crate::activities::service::{self, NewActivity};
 use crate::activities::signups;
 use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
+use crate::auth::scope::{Refusal, admin_region, is_admin};
 use crate::clock::rfc3339;
-use crate::entity::{activities, centres, regions};
+use crate::entity::{activities, centres};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
 use crate::idempotency::{self, Work};
@@ -62,23 +64,21 @@ async fn create_centre(
     body: Json<CreateCentre>,
 ) -> AppResult<HttpResponse> {
     let forbidden = || AppError::Forbidden("forbidden", "只有该区域的管理员可以登记活动中心");
-    if crate::auth::scope::admin_region_ids(&me.roles)
-        .next()
-        .is_none()
-    {
+    if !is_admin(&me.roles) {
         return Err(forbidden());
     }
     let c = NewCentre::parse(body.into_inner())?;
-    if regions::Entity::find_by_id(c.region_id())
-        .one(&state.db)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::rule("invalid_region", "找不到这个区域"));
-    }
-    if !access::can_create_centre(&state.db, &me, c.region_id()).await? {
-        return Err(forbidden());
-    }
+    admin_region(
+        &state.db,
+        &me.roles,
+        c.region_id(),
+        Refusal {
+            missing: AppError::rule("invalid_region", "找不到这个区域"),
+            refused: forbidden(),
+            outsiders_first: false,
+        },
+    )
+    .await?;
     let row = centre_service::create_centre(&state.db, &me, c, ip(&req, &state)).await?;
     Ok(HttpResponse::Created().json(Centre::from(row)))
 }
@@ -255,7 +255,7 @@ async fn patch_activity(
     id: web::Path<i64>,
     body: Json<PatchActivity>,
 ) -> AppResult<web::Json<Activity>> {
-    let a = access::managed_activity(&state.db, &me, id.into_inner()).await?;
+    let a = access::managed_activity(&state.db, &me, id.into_inner(), Onlookers::Forbidden).await?;
     let row =
         service::patch_activity(&state.db, &me, a, body.into_inner(), ip(&req, &state)).await?;
     Ok(web::Json(row.into()))
@@ -285,7 +285,7 @@ async fn cancel_activity(
     id: web::Path<i64>,
     body: Json<CancelActivity>,
 ) -> AppResult<web::Json<Activity>> {
-    let a = access::managed_activity(&state.db, &me, id.into_inner()).await?;
+    let a = access::managed_activity(&state.db, &me, id.into_inner(), Onlookers::Forbidden).await?;
     let reason = clean_text(&body.reason, 500, "invalid_reason", "原因应为1到500个字")?;
     let row = service::cancel_activity(&state.db, &me, a.id, reason, ip(&req, &state)).await?;
     Ok(web::Json(row.into()))
@@ -376,7 +376,7 @@ async fn attendance(
     q: web::Query<PageParams>,
 ) -> AppResult<web::Json<Attendance>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
-    let a = access::managed_activity(&state.db, &me, id.into_inner()).await?;
+    let a = access::managed_activity(&state.db, &me, id.into_inner(), Onlookers::Forbidden).await?;
     let rows = attendance_service::attendance(
         &state.db,
         &me,
@@ -414,7 +414,7 @@ async fn attendance_csv(
     me: AuthUser,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let a = access::managed_activity(&state.db, &me, id.into_inner()).await?;
+    let a = access::managed_activity(&state.db, &me, id.into_inner(), Onlookers::Forbidden).await?;
     let body = attendance_service::attendance_csv(&state.db, &me, &a, ip(&req, &state)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")

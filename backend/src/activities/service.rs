@@ -9,14 +9,13 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use crate::activities::access::{centre_ids, org_admin_ids};
 use crate::activities::dto::{
     AUDIENCES, Activity, ActivityQuery, CreateActivity, KINDS, PatchActivity, check_capacity,
     check_span, one_of, parse_time,
 };
 use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
-use crate::auth::scope::admin_region_ids;
+use crate::auth::scope::{RoleName, admin_region_ids, scoped_ids};
 use crate::clock::now_ms;
 use crate::entity::{activities, centres, memberships, orgs, regions};
 use crate::error::{AppError, AppResult};
@@ -322,11 +321,11 @@ pub async fn list_activities(
                     .to_owned(),
             ),
         );
-    let orgs_managed = org_admin_ids(&me.roles);
+    let orgs_managed: Vec<i64> = scoped_ids(&me.roles, RoleName::OrgAdmin).collect();
     if !orgs_managed.is_empty() {
         visible = visible.add(activities::Column::OrgId.is_in(orgs_managed));
     }
-    let kept = centre_ids(&me.roles);
+    let kept: Vec<i64> = scoped_ids(&me.roles, RoleName::CentreAdmin).collect();
     if !kept.is_empty() {
         visible = visible.add(activities::Column::CentreId.is_in(kept));
     }

@@ -1,15 +1,17 @@
 //! Granting and revoking roles: `POST /roles`, `DELETE /roles/{id}`, and the CLI's `grant`.
 use actix_web::{HttpRequest, HttpResponse, delete, post, web};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit::{self, Entry};
 use crate::auth::phone::Phone;
-use crate::auth::scope::{RoleName, Scope, admin_covers_region, scope_region};
+use crate::auth::scope::{RoleName, Scope, covers, scope_region};
 use crate::auth::{AuthUser, service::find_or_create_user};
 use crate::clock::now_ms;
-use crate::entity::roles;
+use crate::entity::{roles, users};
 use crate::error::{AppError, AppResult, ErrorBody, on_unique};
 use crate::extract::Json;
 use crate::state::AppState;
@@ -108,36 +110,19 @@ async fn grant_role(
     let region = scope_region(&state.db, scope)
         .await?
         .ok_or_else(|| AppError::rule("invalid_scope", "该范围不存在"))?;
-    if !admin_covers_region(&state.db, &me.roles, region.id).await? {
+    if !covers(&me.roles, &region) {
         return Err(AppError::Forbidden(
             "forbidden",
             "只有该范围的管理员可以授权",
         ));
     }
-    let ip = crate::audit::client_ip_of(&req, &state);
-    let actor = me.id();
-    let grant = state
-        .db
-        .transaction::<_, roles::Model, AppError>(|txn| {
-            Box::pin(async move {
-                let (user, _) = find_or_create_user(txn, &phone).await?;
-                let g = insert_role(txn, user.id, role, scope, Some(actor)).await?;
-                audit::record(
-                    txn,
-                    Entry {
-                        actor: Some(actor),
-                        action: "role.grant",
-                        target: format!("user:{}", user.id),
-                        region_id: Some(region.id),
-                        ip,
-                        detail: Some(serde_json::json!({ "role": g.role, "scope": g.scope })),
-                    },
-                )
-                .await?;
-                Ok(g)
-            })
-        })
-        .await?;
+    let by = GrantedBy {
+        actor: Some(me.id()),
+        region_id: Some(region.id),
+        ip: crate::audit::client_ip_of(&req, &state),
+        via_cli: false,
+    };
+    let (grant, _) = grant(&state.db, phone, role, scope, by).await?;
     Ok(HttpResponse::Created().json(Grant {
         id: grant.id,
         user_id: grant.user_id,
@@ -169,32 +154,87 @@ async fn revoke_role(
         Ok(Some(r)) => r,
         _ => return Err(AppError::NotFound),
     };
-    if !admin_covers_region(&state.db, &me.roles, region.id).await? {
+    if !covers(&me.roles, &region) {
         return Err(AppError::NotFound);
     }
     let ip = crate::audit::client_ip_of(&req, &state);
-    let actor = me.id();
-    state
-        .db
-        .transaction::<_, (), AppError>(|txn| {
-            Box::pin(async move {
-                roles::Entity::delete_by_id(grant.id).exec(txn).await?;
-                audit::record(
-                    txn,
-                    Entry {
-                        actor: Some(actor),
-                        action: "role.revoke",
-                        target: format!("user:{}", grant.user_id),
-                        region_id: Some(region.id),
-                        ip,
-                        detail: Some(
-                            serde_json::json!({ "role": grant.role, "scope": grant.scope }),
-                        ),
-                    },
-                )
-                .await
-            })
-        })
-        .await?;
+    revoke(&state.db, grant, region.id, me.id(), ip).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Who grants a role, for its audit entry.
+pub struct GrantedBy {
+    /// The granting admin; `None` from the command line.
+    pub actor: Option<i64>,
+    /// The region of the scope (the audit log's region).
+    pub region_id: Option<i64>,
+    /// The admin's address.
+    pub ip: Option<String>,
+    /// Whether `qunjia grant` is granting (noted in the entry).
+    pub via_cli: bool,
+}
+
+/// Grants a role to the person with this phone (an account is made if they never
+/// logged in); the person, the role and the audit entry commit together.
+pub async fn grant(
+    db: &DatabaseConnection,
+    phone: Phone,
+    role: RoleName,
+    scope: Scope,
+    by: GrantedBy,
+) -> AppResult<(roles::Model, users::Model)> {
+    db.transaction::<_, (roles::Model, users::Model), AppError>(|txn| {
+        Box::pin(async move {
+            let (user, _) = find_or_create_user(txn, &phone).await?;
+            let g = insert_role(txn, user.id, role, scope, by.actor).await?;
+            let mut detail = serde_json::json!({ "role": g.role, "scope": g.scope });
+            if by.via_cli {
+                detail["via"] = "cli".into();
+            }
+            audit::record(
+                txn,
+                Entry {
+                    actor: by.actor,
+                    action: "role.grant",
+                    target: format!("user:{}", user.id),
+                    region_id: by.region_id,
+                    ip: by.ip,
+                    detail: Some(detail),
+                },
+            )
+            .await?;
+            Ok((g, user))
+        })
+    })
+    .await
+    .map_err(Into::into)
+}
+
+/// Revokes a role; the deletion and its audit entry commit together.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    grant: roles::Model,
+    region_id: i64,
+    actor: i64,
+    ip: Option<String>,
+) -> AppResult<()> {
+    db.transaction::<_, (), AppError>(|txn| {
+        Box::pin(async move {
+            roles::Entity::delete_by_id(grant.id).exec(txn).await?;
+            audit::record(
+                txn,
+                Entry {
+                    actor: Some(actor),
+                    action: "role.revoke",
+                    target: format!("user:{}", grant.user_id),
+                    region_id: Some(region_id),
+                    ip,
+                    detail: Some(serde_json::json!({ "role": grant.role, "scope": grant.scope })),
+                },
+            )
+            .await
+        })
+    })
+    .await
+    .map_err(Into::into)
 }

@@ -1,5 +1,7 @@
-//! Roles, scopes and the one scope check: an admin of a region covers its whole subtree.
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+//! Roles, scopes and the one scope guard: an admin of a region covers its whole
+//! subtree. [`admin_region`] reads the region once and decides; every capability
+//! asks it (or [`covers`] on a region it already holds) instead of checking by hand.
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -95,14 +97,29 @@ impl From<&roles::Model> for Role {
     }
 }
 
-/// Region ids the user administers (scopes of their `admin` roles).
-pub fn admin_region_ids(grants: &[roles::Model]) -> impl Iterator<Item = i64> + '_ {
+/// Ids of the records the user holds `role` on (the scopes of those grants).
+pub fn scoped_ids(grants: &[roles::Model], role: RoleName) -> impl Iterator<Item = i64> + '_ {
     grants
         .iter()
-        .filter(|g| g.role == RoleName::Admin.as_str())
+        .filter(move |g| g.role == role.as_str())
         .filter_map(|g| Scope::parse(&g.scope))
-        .filter(|s| s.kind == "region")
+        .filter(move |s| s.kind == role.scope_kind())
         .map(|s| s.id)
+}
+
+/// Whether the user holds `role` on the record `id` (`org_admin` of org 7, …).
+pub fn holds(grants: &[roles::Model], role: RoleName, id: i64) -> bool {
+    scoped_ids(grants, role).any(|held| held == id)
+}
+
+/// Region ids the user administers (scopes of their `admin` roles).
+pub fn admin_region_ids(grants: &[roles::Model]) -> impl Iterator<Item = i64> + '_ {
+    scoped_ids(grants, RoleName::Admin)
+}
+
+/// Whether the user is a region admin anywhere.
+pub fn is_admin(grants: &[roles::Model]) -> bool {
+    admin_region_ids(grants).next().is_some()
 }
 
 /// Whether a region with this materialised path lies in the subtree of any of the regions.
@@ -110,45 +127,92 @@ pub fn path_within(path: &str, mut region_ids: impl Iterator<Item = i64>) -> boo
     region_ids.any(|id| path.contains(&format!("/{id}/")))
 }
 
+/// Whether the user's admin roles cover this region (it or an ancestor): the one
+/// decision, on a region already read.
+pub fn covers(grants: &[roles::Model], region: &regions::Model) -> bool {
+    path_within(&region.path, admin_region_ids(grants))
+}
+
 /// The region a scope belongs to, for deciding which admins cover it.
 /// Party organizations arrive with a later capability.
-pub async fn scope_region(
-    db: &DatabaseConnection,
+pub async fn scope_region<C: ConnectionTrait>(
+    db: &C,
     scope: Scope,
 ) -> AppResult<Option<regions::Model>> {
-    match scope.kind {
-        "region" => Ok(regions::Entity::find_by_id(scope.id).one(db).await?),
+    let region_id = match scope.kind {
+        "region" => scope.id,
         "org" => match orgs::Entity::find_by_id(scope.id).one(db).await? {
-            Some(org) => Ok(regions::Entity::find_by_id(org.region_id).one(db).await?),
-            None => Ok(None),
+            Some(org) => org.region_id,
+            None => return Ok(None),
         },
         "centre" => match centres::Entity::find_by_id(scope.id).one(db).await? {
-            Some(centre) => Ok(regions::Entity::find_by_id(centre.region_id)
-                .one(db)
-                .await?),
-            None => Ok(None),
+            Some(centre) => centre.region_id,
+            None => return Ok(None),
         },
-        _ => Err(AppError::rule("invalid_scope", "暂不支持该范围")),
+        _ => return Err(AppError::rule("invalid_scope", "暂不支持该范围")),
+    };
+    Ok(regions::Entity::find_by_id(region_id).one(db).await?)
+}
+
+/// How [`admin_region`] answers a caller it refuses.
+pub struct Refusal {
+    /// When the region does not exist.
+    pub missing: AppError,
+    /// When the caller's admin roles do not cover it.
+    pub refused: AppError,
+    /// Whether someone who is no admin anywhere gets `refused` before the region
+    /// is read (so that they learn nothing about which regions exist).
+    pub outsiders_first: bool,
+}
+
+impl Refusal {
+    /// 404 both ways: the region's records are private to its admins.
+    pub fn hidden() -> Refusal {
+        Refusal {
+            missing: AppError::NotFound,
+            refused: AppError::NotFound,
+            outsiders_first: false,
+        }
     }
 }
 
-/// Whether the user's admin roles cover the region (the region itself or an ancestor).
-pub async fn admin_covers_region(
-    db: &DatabaseConnection,
+/// The one region-admin guard: reads the region once, then decides whether the
+/// caller's admin roles cover it (the region itself or an ancestor).
+pub async fn admin_region<C: ConnectionTrait>(
+    db: &C,
+    grants: &[roles::Model],
+    region_id: i64,
+    refusal: Refusal,
+) -> AppResult<regions::Model> {
+    if refusal.outsiders_first && !is_admin(grants) {
+        return Err(refusal.refused);
+    }
+    let region = regions::Entity::find_by_id(region_id)
+        .one(db)
+        .await?
+        .ok_or(refusal.missing)?;
+    if covers(grants, &region) {
+        Ok(region)
+    } else {
+        Err(refusal.refused)
+    }
+}
+
+/// Whether the user's admin roles cover the region, as a yes or no (a missing
+/// region is covered by nobody). Non-admins are answered without a read.
+pub async fn admin_covers_region<C: ConnectionTrait>(
+    db: &C,
     grants: &[roles::Model],
     region_id: i64,
 ) -> AppResult<bool> {
-    if admin_region_ids(grants).next().is_none() {
+    if !is_admin(grants) {
         return Ok(false);
     }
-    let Some(region) = regions::Entity::find()
-        .filter(regions::Column::Id.eq(region_id))
-        .one(db)
-        .await?
-    else {
-        return Ok(false);
-    };
-    Ok(path_within(&region.path, admin_region_ids(grants)))
+    match admin_region(db, grants, region_id, Refusal::hidden()).await {
+        Ok(_) => Ok(true),
+        Err(AppError::NotFound) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! `service`.
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use sea_orm::TransactionTrait;
 
 use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
@@ -148,13 +147,7 @@ async fn close_campaign(
     id: web::Path<i64>,
 ) -> AppResult<web::Json<Campaign>> {
     let c = visible_campaign(&state.db, &me, id.into_inner()).await?;
-    let (actor, ip) = (me.id(), ip(&req, &state));
-    let out = state
-        .db
-        .transaction::<_, Campaign, AppError>(|txn| {
-            Box::pin(async move { service::close(txn, actor, &c, ip).await })
-        })
-        .await?;
+    let out = service::close(&state.db, me.id(), c, ip(&req, &state)).await?;
     Ok(web::Json(out))
 }
 
@@ -252,12 +245,7 @@ async fn mark_visit_done(
     let (id, vid) = path.into_inner();
     let c = visible_campaign(&state.db, &me, id).await?;
     let d = Done::parse(body.into_inner(), crate::clock::today_shanghai())?;
-    let (actor, ip, key) = (me.id(), ip(&req, &state), state.data_key.clone());
-    let out = state
-        .db
-        .transaction::<_, Visit, AppError>(|txn| {
-            Box::pin(async move { service::mark_done(txn, &key, actor, &c, vid, d, ip).await })
-        })
-        .await?;
+    let key = state.data_key.clone();
+    let out = service::mark_done(&state.db, key, me.id(), c, vid, d, ip(&req, &state)).await?;
     Ok(web::Json(out))
 }

@@ -4,12 +4,13 @@
 //! Hardship households are case data: only the `org_admin`s of the org see a
 //! campaign (the rule lives in [`visible_campaign`] and [`may_run`]).
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{Months, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Value,
+    QueryOrder, QuerySelect, QueryTrait, TransactionTrait, Value,
 };
 
 use crate::audit::{self, Entry};
@@ -282,8 +283,22 @@ pub async fn list(
         .collect())
 }
 
-/// Closes an open campaign (409 `campaign_closed` when it already is).
-pub async fn close<C: ConnectionTrait>(
+/// Closes an open campaign (409 `campaign_closed` when it already is); the change
+/// and its audit entry commit together.
+pub async fn close(
+    db: &DatabaseConnection,
+    me: i64,
+    c: campaigns::Model,
+    ip: Option<String>,
+) -> AppResult<Campaign> {
+    db.transaction::<_, Campaign, AppError>(|txn| {
+        Box::pin(async move { close_in(txn, me, &c, ip).await })
+    })
+    .await
+    .map_err(Into::into)
+}
+
+async fn close_in<C: ConnectionTrait>(
     txn: &C,
     me: i64,
     c: &campaigns::Model,
@@ -395,8 +410,24 @@ pub async fn visits(
 
 /// Records a visit as done. The write is conditional on the visit being pending
 /// and the campaign open, so of two officers marking it at once one wins and the
-/// other gets 409 `already_done`.
-pub async fn mark_done<C: ConnectionTrait>(
+/// other gets 409 `already_done`. The visit and its audit entry commit together.
+pub async fn mark_done(
+    db: &DatabaseConnection,
+    key: Arc<DataKey>,
+    me: i64,
+    c: campaigns::Model,
+    visit_id: i64,
+    d: Done,
+    ip: Option<String>,
+) -> AppResult<Visit> {
+    db.transaction::<_, Visit, AppError>(|txn| {
+        Box::pin(async move { mark_done_in(txn, &key, me, &c, visit_id, d, ip).await })
+    })
+    .await
+    .map_err(Into::into)
+}
+
+async fn mark_done_in<C: ConnectionTrait>(
     txn: &C,
     key: &DataKey,
     me: i64,

@@ -8,9 +8,9 @@
 use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::auth::AuthUser;
+use crate::auth::scope::{RoleName, holds};
 use crate::entity::cases;
 use crate::error::{AppError, AppResult};
-use crate::orgs::access::is_org_admin;
 
 /// The caller's standing on a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub enum Viewer {
 
 /// Whether the caller works the cases of this org.
 pub fn is_case_officer(me: &AuthUser, org_id: i64) -> bool {
-    is_org_admin(&me.roles, org_id)
+    holds(&me.roles, RoleName::OrgAdmin, org_id)
 }
 
 /// The caller's standing on this case, if any.

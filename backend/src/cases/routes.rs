@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
+use crate::auth::scope::{Refusal, admin_region};
 use crate::cases::access::{Viewer, case_for, is_case_officer, officer_case};
 use crate::cases::dto::{
     CONSENT_TEXT, CONSENT_VERSION, Case, CaseQuery, CaseStats, CaseSummary, ConsentText,
@@ -14,14 +15,12 @@ use crate::cases::service::{self, NewCase};
 use crate::cases::viewing::{self, ListOf};
 use crate::cases::workflow::{self, Move};
 use crate::cases::{messages, stats};
-use crate::entity::regions;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
 use crate::idempotency::{self, Work};
 use crate::pagination::Page;
 use crate::services::dto::ServiceKind;
 use crate::state::AppState;
-use sea_orm::EntityTrait;
 
 /// Registers the case routes.
 pub fn config(cfg: &mut impl crate::routing::register::Routes) {
@@ -318,19 +317,16 @@ async fn case_stats(
     me: AuthUser,
     q: web::Query<StatsQuery>,
 ) -> AppResult<web::Json<CaseStats>> {
-    let forbidden = AppError::Forbidden("forbidden", "只有该区域的管理员可以查看求助统计");
-    if crate::auth::scope::admin_region_ids(&me.roles)
-        .next()
-        .is_none()
-    {
-        return Err(forbidden);
-    }
-    let region = regions::Entity::find_by_id(q.region_id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !crate::auth::scope::admin_covers_region(&state.db, &me.roles, region.id).await? {
-        return Err(forbidden);
-    }
+    let region = admin_region(
+        &state.db,
+        &me.roles,
+        q.region_id,
+        Refusal {
+            missing: AppError::NotFound,
+            refused: AppError::Forbidden("forbidden", "只有该区域的管理员可以查看求助统计"),
+            outsiders_first: true,
+        },
+    )
+    .await?;
     Ok(web::Json(stats::stats(&state.db, &region).await?))
 }

@@ -3,6 +3,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use sea_orm::EntityTrait;
 
+use crate::activities::access::{Onlookers, activity_managers_can, managed_activity};
 use crate::audit::client_ip_of as ip;
 use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
@@ -48,7 +49,7 @@ async fn checkin_qr(
     me: AuthUser,
     id: web::Path<i64>,
 ) -> AppResult<web::Json<CheckinQr>> {
-    let activity = service::managed_activity(&state.db, &me, id.into_inner()).await?;
+    let activity = managed_activity(&state.db, &me, id.into_inner(), Onlookers::NotFound).await?;
     Ok(web::Json(service::qr(
         state.settings.secret_bytes(),
         &state.settings.public_url,
@@ -75,7 +76,7 @@ async fn checkin_qr_svg(
     me: AuthUser,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let activity = service::managed_activity(&state.db, &me, id.into_inner()).await?;
+    let activity = managed_activity(&state.db, &me, id.into_inner(), Onlookers::NotFound).await?;
     let qr = service::qr(
         state.settings.secret_bytes(),
         &state.settings.public_url,
@@ -204,7 +205,7 @@ async fn checkin_failures(
     q: web::Query<ListQuery>,
 ) -> AppResult<web::Json<Page<CheckinFailure>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
-    let activity = service::managed_activity(&state.db, &me, id.into_inner()).await?;
+    let activity = managed_activity(&state.db, &me, id.into_inner(), Onlookers::NotFound).await?;
     Ok(web::Json(
         service::failures(&state.db, activity.id, &page).await?,
     ))
@@ -241,25 +242,12 @@ async fn undo_checkin(
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !service::managers_can(&state.db, &me, &activity).await? {
+    if !activity_managers_can(&state.db, &me, &activity).await? {
         return Err(AppError::NotFound);
     }
     let why = service::reason(&body.reason)?;
-    let undone = service::undo(&state.db, &row, me.id(), why.clone(), now_ms()).await?;
-    audit::record(
-        &state.db,
-        Entry {
-            actor: Some(me.id()),
-            action: "checkin.undo",
-            target: format!("checkin:{}", row.id),
-            region_id: service::region_of(&state.db, &activity).await,
-            ip: ip(&req, &state),
-            detail: Some(serde_json::json!({
-                "activity_id": activity.id, "user_id": row.user_id, "reason": why
-            })),
-        },
-    )
-    .await?;
+    let by = (me.id(), ip(&req, &state));
+    let undone = service::undo(&state.db, &row, &activity, by, why, now_ms()).await?;
     Ok(web::Json(service::undone_view(&undone)))
 }
 
@@ -287,7 +275,7 @@ async fn manual_checkin(
     id: web::Path<i64>,
     body: Json<ManualRequest>,
 ) -> AppResult<HttpResponse> {
-    let activity = service::managed_activity(&state.db, &me, id.into_inner()).await?;
+    let activity = managed_activity(&state.db, &me, id.into_inner(), Onlookers::NotFound).await?;
     if activity.status == "cancelled" {
         return Err(AppError::Conflict("conflict", "活动已取消".into()));
     }

@@ -8,7 +8,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use crate::auth::AuthUser;
+use crate::audit::{self, Entry};
 use crate::auth::phone::Phone;
 use crate::checkin::dto::{
     Checkin, CheckinFailure, CheckinQr, CheckinRequest, ManualCheckin, MyCheckin, UndoneCheckin,
@@ -160,32 +160,6 @@ pub struct Refused {
     pub activity_id: Option<i64>,
     /// The rule.
     pub refusal: Refusal,
-}
-
-/// Whether the caller manages the activity (the rule of `activities::access`).
-pub async fn managers_can(
-    db: &DatabaseConnection,
-    me: &AuthUser,
-    activity: &activities::Model,
-) -> AppResult<bool> {
-    crate::activities::access::activity_managers_can(db, me, activity).await
-}
-
-/// The activity, when the caller manages it; 404 otherwise.
-pub async fn managed_activity(
-    db: &DatabaseConnection,
-    me: &AuthUser,
-    id: i64,
-) -> AppResult<activities::Model> {
-    let activity = activities::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if managers_can(db, me, &activity).await? {
-        Ok(activity)
-    } else {
-        Err(AppError::NotFound)
-    }
 }
 
 fn cancelled(activity: &activities::Model) -> bool {
@@ -434,18 +408,21 @@ pub async fn region_of(db: &DatabaseConnection, activity: &activities::Model) ->
 }
 
 /// Undoes a standing check-in (uncounted by trigger); 409 when it was already undone.
+/// The undo and its audit entry commit together.
 pub async fn undo(
     db: &DatabaseConnection,
     row: &checkins::Model,
-    by: i64,
+    activity: &activities::Model,
+    (by, ip): (i64, Option<String>),
     why: String,
     now_ms: i64,
 ) -> AppResult<checkins::Model> {
+    let region_id = region_of(db, activity).await;
     let txn = db.begin().await?;
     let done = checkins::Entity::update_many()
         .col_expr(checkins::Column::UndoneAt, Expr::value(now_ms))
         .col_expr(checkins::Column::UndoneBy, Expr::value(by))
-        .col_expr(checkins::Column::UndoReason, Expr::value(why))
+        .col_expr(checkins::Column::UndoReason, Expr::value(why.clone()))
         .filter(checkins::Column::Id.eq(row.id))
         .filter(checkins::Column::UndoneAt.is_null())
         .exec(&txn)
@@ -457,6 +434,20 @@ pub async fn undo(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
+    audit::record(
+        &txn,
+        Entry {
+            actor: Some(by),
+            action: "checkin.undo",
+            target: format!("checkin:{}", row.id),
+            region_id,
+            ip,
+            detail: Some(serde_json::json!({
+                "activity_id": activity.id, "user_id": row.user_id, "reason": why
+            })),
+        },
+    )
+    .await?;
     txn.commit().await?;
     Ok(updated)
 }

@@ -8,11 +8,10 @@ use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, web};
 use futures_util::stream::{self, Stream};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 use tokio::io::AsyncReadExt;
 
 use crate::auth::AuthUser;
-use crate::auth::scope::{admin_region_ids, path_within};
 use crate::coverage::dto::{Coverage, Gap, GapsQuery, RegionQuery};
 use crate::coverage::service::{self, BATCH, Ledger, LedgerRow, kind_label};
 use crate::entity::regions;
@@ -36,14 +35,17 @@ async fn admin_region(
     me: &AuthUser,
     region_id: i64,
 ) -> AppResult<regions::Model> {
-    let region = regions::Entity::find_by_id(region_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !path_within(&region.path, admin_region_ids(&me.roles)) {
-        return Err(AppError::Forbidden("forbidden", "需要该区域的管理员权限"));
-    }
-    Ok(region)
+    crate::auth::scope::admin_region(
+        db,
+        &me.roles,
+        region_id,
+        crate::auth::scope::Refusal {
+            missing: AppError::NotFound,
+            refused: AppError::Forbidden("forbidden", "需要该区域的管理员权限"),
+            outsiders_first: false,
+        },
+    )
+    .await
 }
 
 /// Coverage of a region's subtree against 应建尽建, with one entry per child region.

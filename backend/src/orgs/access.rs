@@ -1,6 +1,7 @@
 //! Who may do what with an organization — the one place these rules live.
 //!
-//! - Creating an org: an admin whose region covers the org's region.
+//! - Creating an org: an admin whose region covers the org's region (the scope guard
+//!   [`crate::auth::scope::admin_region`], asked by the handler).
 //! - Managing an org (join code and QR, members, approvals, leaders): an
 //!   `org_admin` of that very org, or an admin whose region covers the org's region.
 //! - Reading public org data (list, detail without join code, leaders): any logged-in user.
@@ -10,35 +11,9 @@
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::auth::AuthUser;
-use crate::auth::scope::{RoleName, Scope, admin_covers_region, admin_region_ids, path_within};
-use crate::entity::{orgs, regions, roles};
+use crate::auth::scope::{RoleName, admin_covers_region, admin_region_ids, holds, path_within};
+use crate::entity::{orgs, regions};
 use crate::error::{AppError, AppResult};
-
-/// Whether the grants include `org_admin` of this org.
-pub fn is_org_admin(grants: &[roles::Model], org_id: i64) -> bool {
-    grants.iter().any(|g| {
-        g.role == RoleName::OrgAdmin.as_str()
-            && Scope::parse(&g.scope)
-                == Some(Scope {
-                    kind: "org",
-                    id: org_id,
-                })
-    })
-}
-
-/// Whether the caller is a region admin at all (others are refused before any look-up).
-pub fn may_create_orgs(me: &AuthUser) -> bool {
-    admin_region_ids(&me.roles).next().is_some()
-}
-
-/// Whether the caller may create an org in this region.
-pub async fn can_create_in(
-    db: &DatabaseConnection,
-    me: &AuthUser,
-    region_id: i64,
-) -> AppResult<bool> {
-    admin_covers_region(db, &me.roles, region_id).await
-}
 
 /// Whether the caller manages the org (its org_admin, or a covering region admin).
 pub async fn can_manage(
@@ -46,15 +21,13 @@ pub async fn can_manage(
     me: &AuthUser,
     org: &orgs::Model,
 ) -> AppResult<bool> {
-    Ok(
-        is_org_admin(&me.roles, org.id)
-            || admin_covers_region(db, &me.roles, org.region_id).await?,
-    )
+    Ok(holds(&me.roles, RoleName::OrgAdmin, org.id)
+        || admin_covers_region(db, &me.roles, org.region_id).await?)
 }
 
 /// Same as [`can_manage`] for many orgs at once, given their regions' paths.
 pub fn manages_with_path(me: &AuthUser, org_id: i64, region_path: Option<&str>) -> bool {
-    is_org_admin(&me.roles, org_id)
+    holds(&me.roles, RoleName::OrgAdmin, org_id)
         || region_path.is_some_and(|p| path_within(p, admin_region_ids(&me.roles)))
 }
 

@@ -6,7 +6,7 @@ use crate::clock::now_ms;
 use crate::entity::{memberships, regions, units};
 use crate::error::{AppError, AppResult};
 use crate::orgs::dto::{JoinPolicy, OrgForm, OrgType};
-use crate::orgs::service::{NewOrg, create};
+use crate::orgs::service::{NewOrg, insert};
 
 async fn unit_id<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<i64> {
     units::Entity::find()
@@ -87,7 +87,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C, worker: i64) -> AppResult<usize> {
     for (i, (name, org_type, form, region_id, unit_ids, join_policy)) in
         plan.into_iter().enumerate()
     {
-        let org = create(
+        let org = insert(
             db,
             NewOrg {
                 name: name.into(),

@@ -1,11 +1,10 @@
 //! Organization and leader routes. Handlers parse, ask `access`,
 //! and hand the work to `service`.
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use sea_orm::{EntityTrait, TransactionTrait};
 
 use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
-use crate::entity::regions;
+use crate::auth::scope::{Refusal, admin_region};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
 use crate::orgs::access;
@@ -49,30 +48,20 @@ async fn create_org(
     me: AuthUser,
     body: Json<CreateOrg>,
 ) -> AppResult<HttpResponse> {
-    let forbidden = || AppError::Forbidden("forbidden", "只有该区域的管理员可以建立组织");
-    if !access::may_create_orgs(&me) {
-        return Err(forbidden());
-    }
     let body = body.into_inner();
-    if regions::Entity::find_by_id(body.region_id)
-        .one(&state.db)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::rule("invalid_region", "找不到这个区域"));
-    }
-    if !access::can_create_in(&state.db, &me, body.region_id).await? {
-        return Err(forbidden());
-    }
+    admin_region(
+        &state.db,
+        &me.roles,
+        body.region_id,
+        Refusal {
+            missing: AppError::rule("invalid_region", "找不到这个区域"),
+            refused: AppError::Forbidden("forbidden", "只有该区域的管理员可以建立组织"),
+            outsiders_first: true,
+        },
+    )
+    .await?;
     let new = NewOrg::parse(body)?;
-    let ip = ip(&req, &state);
-    let actor = me.id();
-    let org = state
-        .db
-        .transaction::<_, Org, AppError>(|txn| {
-            Box::pin(async move { service::create(txn, new, Some(actor), ip).await })
-        })
-        .await?;
+    let org = service::create(&state.db, new, me.id(), ip(&req, &state)).await?;
     Ok(HttpResponse::Created().json(org))
 }
 

@@ -124,9 +124,24 @@ pub fn check_form(form: OrgForm, region: &regions::Model, units: &[units::Model]
     }
 }
 
-/// Checks units and form, then inserts the org and its units (no access check:
-/// the caller has done it). Audited when `actor` is given.
-pub async fn create<C: ConnectionTrait>(
+/// Sets up an org (no access check: the handler has asked the scope guard): the
+/// checks, the rows and the audit entry run in one transaction.
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewOrg,
+    actor: i64,
+    ip: Option<String>,
+) -> AppResult<Org> {
+    db.transaction::<_, Org, AppError>(|txn| {
+        Box::pin(async move { insert(txn, new, Some(actor), ip).await })
+    })
+    .await
+    .map_err(Into::into)
+}
+
+/// Checks units and form, then inserts the org and its units inside the caller's
+/// transaction (no access check). Audited when `actor` is given.
+pub async fn insert<C: ConnectionTrait>(
     db: &C,
     new: NewOrg,
     actor: Option<i64>,

@@ -1,12 +1,11 @@
 //! `GET /regions` (public), `GET /regions/{id}`, `POST /regions` (admin of the parent).
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
-use crate::auth::scope::admin_covers_region;
+use crate::auth::scope::{Refusal, admin_region};
 use crate::entity::regions;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
@@ -145,40 +144,18 @@ async fn create_region(
     body: Json<CreateRegion>,
 ) -> AppResult<HttpResponse> {
     let new = NewRegion::parse(&body.code, &body.name, &body.kind, body.level.as_deref())?;
-    let parent = regions::Entity::find_by_id(body.parent_id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::rule("invalid_parent", "上级区域不存在"))?;
-    if !admin_covers_region(&state.db, &me.roles, parent.id).await? {
-        return Err(AppError::Forbidden(
-            "forbidden",
-            "只有上级区域的管理员可以添加",
-        ));
-    }
+    let parent = admin_region(
+        &state.db,
+        &me.roles,
+        body.parent_id,
+        Refusal {
+            missing: AppError::rule("invalid_parent", "上级区域不存在"),
+            refused: AppError::Forbidden("forbidden", "只有上级区域的管理员可以添加"),
+            outsiders_first: false,
+        },
+    )
+    .await?;
     let ip = crate::audit::client_ip_of(&req, &state);
-    let actor = me.id();
-    let created = state
-        .db
-        .transaction::<_, regions::Model, AppError>(|txn| {
-            Box::pin(async move {
-                let r = service::insert(txn, &parent, new).await?;
-                audit::record(
-                    txn,
-                    Entry {
-                        actor: Some(actor),
-                        action: "region.create",
-                        target: format!("region:{}", r.id),
-                        region_id: Some(r.id),
-                        ip,
-                        detail: Some(
-                            serde_json::json!({ "code": r.code, "name": r.name, "kind": r.kind }),
-                        ),
-                    },
-                )
-                .await?;
-                Ok(r)
-            })
-        })
-        .await?;
+    let created = service::create(&state.db, parent, new, me.id(), ip).await?;
     Ok(HttpResponse::Created().json(Region::from(created)))
 }

@@ -1,5 +1,10 @@
 //! Region rules: which kind may sit under which, codes, and the materialised path.
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, TransactionTrait,
+};
+
+use crate::audit::{self, Entry};
 
 use crate::clock::now_ms;
 use crate::entity::regions;
@@ -75,6 +80,38 @@ impl NewRegion {
             level,
         })
     }
+}
+
+/// Adds a region under `parent`; the row and its audit entry commit together.
+pub async fn create(
+    db: &DatabaseConnection,
+    parent: regions::Model,
+    new: NewRegion,
+    actor: i64,
+    ip: Option<String>,
+) -> AppResult<regions::Model> {
+    db.transaction::<_, regions::Model, AppError>(|txn| {
+        Box::pin(async move {
+            let r = insert(txn, &parent, new).await?;
+            audit::record(
+                txn,
+                Entry {
+                    actor: Some(actor),
+                    action: "region.create",
+                    target: format!("region:{}", r.id),
+                    region_id: Some(r.id),
+                    ip,
+                    detail: Some(
+                        serde_json::json!({ "code": r.code, "name": r.name, "kind": r.kind }),
+                    ),
+                },
+            )
+            .await?;
+            Ok(r)
+        })
+    })
+    .await
+    .map_err(Into::into)
 }
 
 /// Inserts under `parent` and fills the path (run inside a transaction).

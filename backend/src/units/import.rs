@@ -8,7 +8,9 @@ use std::io::Cursor;
 
 use calamine::{DataRef, Reader, Xlsx};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
 
 use crate::clock::now_ms;
 use crate::entity::{regions, units};
@@ -559,6 +561,41 @@ pub async fn check(
         return Err(problems.into_error());
     }
     Ok(out)
+}
+
+/// Stores checked rows: every unit and the audit entry commit together, or none.
+pub async fn import(
+    db: &DatabaseConnection,
+    scope: &regions::Model,
+    rows: Vec<NewUnit>,
+    format: Format,
+    actor: i64,
+    ip: Option<String>,
+) -> AppResult<usize> {
+    let region_id = scope.id;
+    db.transaction::<_, usize, AppError>(|txn| {
+        Box::pin(async move {
+            let n = store(txn, rows).await?;
+            crate::audit::record(
+                txn,
+                crate::audit::Entry {
+                    actor: Some(actor),
+                    action: "unit.import",
+                    target: format!("region:{region_id}"),
+                    region_id: Some(region_id),
+                    ip,
+                    detail: Some(serde_json::json!({
+                        "imported": n,
+                        "format": format.as_str(),
+                    })),
+                },
+            )
+            .await?;
+            Ok(n)
+        })
+    })
+    .await
+    .map_err(Into::into)
 }
 
 /// Stores the units in chunked multi-row INSERTs (inside the caller's transaction).

@@ -4,13 +4,12 @@ use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use futures_util::StreamExt;
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::EntityTrait;
 
 use crate::audit::client_ip_of as ip;
-use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
 use crate::auth::scope::admin_region_ids;
-use crate::entity::{regions, units};
+use crate::entity::regions;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
 use crate::pagination::{Page, PageQuery};
@@ -68,28 +67,7 @@ async fn create_unit(
         industry: service::parse_industry(b.industry.as_deref())?,
     };
     service::writable_region(&state.db, &me.roles, new.region_id).await?;
-    let (ip, actor) = (ip(&req, &state), me.id());
-    let created = state
-        .db
-        .transaction::<_, units::Model, AppError>(|txn| {
-            Box::pin(async move {
-                let u = service::insert(txn, new).await?;
-                audit::record(
-                    txn,
-                    Entry {
-                        actor: Some(actor),
-                        action: "unit.create",
-                        target: format!("unit:{}", u.id),
-                        region_id: Some(u.region_id),
-                        ip,
-                        detail: Some(serde_json::json!({ "name": u.name, "uscc": u.uscc })),
-                    },
-                )
-                .await?;
-                Ok(u)
-            })
-        })
-        .await?;
+    let created = service::create(&state.db, new, me.id(), ip(&req, &state)).await?;
     Ok(HttpResponse::Created().json(Unit::from(created)))
 }
 
@@ -152,39 +130,7 @@ async fn patch_unit(
     if let Some(to) = changes.region_id.filter(|to| *to != unit.region_id) {
         service::writable_region(&state.db, &me.roles, to).await?;
     }
-    let (ip, actor, id) = (ip(&req, &state), me.id(), unit.id);
-    let updated = state
-        .db
-        .transaction::<_, units::Model, AppError>(|txn| {
-            Box::pin(async move {
-                // Re-read inside the transaction so the changes apply to the current row.
-                let current = units::Entity::find_by_id(id)
-                    .one(txn)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
-                let from_region = current.region_id;
-                let (u, changed) = service::update(txn, current, changes).await?;
-                if !changed.is_empty() {
-                    audit::record(
-                        txn,
-                        Entry {
-                            actor: Some(actor),
-                            action: "unit.update",
-                            target: format!("unit:{}", u.id),
-                            region_id: Some(u.region_id),
-                            ip,
-                            detail: Some(serde_json::json!({
-                                "fields": changed,
-                                "from_region_id": from_region,
-                            })),
-                        },
-                    )
-                    .await?;
-                }
-                Ok(u)
-            })
-        })
-        .await?;
+    let updated = service::change(&state.db, unit.id, changes, me.id(), ip(&req, &state)).await?;
     Ok(web::Json(updated.into()))
 }
 
@@ -408,31 +354,8 @@ async fn import_units(
     let read_ms = started.elapsed().as_millis();
     let rows = import::check(&state.db, &scope, sheet).await?;
     let check_ms = started.elapsed().as_millis() - read_ms;
-    let (ip, actor) = (ip(&req, &state), me.id());
-    let imported = state
-        .db
-        .transaction::<_, usize, AppError>(|txn| {
-            Box::pin(async move {
-                let n = import::store(txn, rows).await?;
-                audit::record(
-                    txn,
-                    Entry {
-                        actor: Some(actor),
-                        action: "unit.import",
-                        target: format!("region:{}", scope.id),
-                        region_id: Some(scope.id),
-                        ip,
-                        detail: Some(serde_json::json!({
-                            "imported": n,
-                            "format": format.as_str(),
-                        })),
-                    },
-                )
-                .await?;
-                Ok(n)
-            })
-        })
-        .await?;
+    let imported =
+        import::import(&state.db, &scope, rows, format, me.id(), ip(&req, &state)).await?;
     tracing::info!(
         imported,
         format = format.as_str(),

@@ -3,9 +3,11 @@ use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 
-use crate::auth::scope::{admin_covers_region, admin_region_ids};
+use crate::audit::{self, Entry};
+use crate::auth::scope::{Refusal, admin_region, is_admin};
 use crate::clock::now_ms;
 use crate::entity::{regions, roles, units};
 use crate::error::{AppError, AppResult, on_unique};
@@ -167,7 +169,7 @@ pub fn uscc_taken(e: sea_orm::DbErr) -> AppError {
 
 /// 403 for callers who are no admin at all.
 pub fn require_admin(grants: &[roles::Model]) -> AppResult<()> {
-    if admin_region_ids(grants).next().is_none() {
+    if !is_admin(grants) {
         return Err(AppError::Forbidden("forbidden", "只有管理员可以管理单位"));
     }
     Ok(())
@@ -179,14 +181,17 @@ pub async fn writable_region(
     grants: &[roles::Model],
     region_id: i64,
 ) -> AppResult<regions::Model> {
-    let region = regions::Entity::find_by_id(region_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::rule("invalid_region", "区域不存在"))?;
-    if !admin_covers_region(db, grants, region.id).await? {
-        return Err(AppError::Forbidden("forbidden", "只能管理本辖区的单位"));
-    }
-    Ok(region)
+    admin_region(
+        db,
+        grants,
+        region_id,
+        Refusal {
+            missing: AppError::rule("invalid_region", "区域不存在"),
+            refused: AppError::Forbidden("forbidden", "只能管理本辖区的单位"),
+            outsiders_first: false,
+        },
+    )
+    .await
 }
 
 /// A unit the caller administers; 404 for anyone else (never reveal it exists).
@@ -199,9 +204,7 @@ pub async fn visible_unit(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !admin_covers_region(db, grants, unit.region_id).await? {
-        return Err(AppError::NotFound);
-    }
+    admin_region(db, grants, unit.region_id, Refusal::hidden()).await?;
     Ok(unit)
 }
 
@@ -268,6 +271,76 @@ pub async fn update<C: ConnectionTrait>(
     row.updated_at = Set(now_ms());
     let updated = row.update(db).await.map_err(uscc_taken)?;
     Ok((updated, changed))
+}
+
+/// Registers a unit; the row and its audit entry commit together.
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewUnit,
+    actor: i64,
+    ip: Option<String>,
+) -> AppResult<units::Model> {
+    db.transaction::<_, units::Model, AppError>(|txn| {
+        Box::pin(async move {
+            let u = insert(txn, new).await?;
+            audit::record(
+                txn,
+                Entry {
+                    actor: Some(actor),
+                    action: "unit.create",
+                    target: format!("unit:{}", u.id),
+                    region_id: Some(u.region_id),
+                    ip,
+                    detail: Some(serde_json::json!({ "name": u.name, "uscc": u.uscc })),
+                },
+            )
+            .await?;
+            Ok(u)
+        })
+    })
+    .await
+    .map_err(Into::into)
+}
+
+/// Changes a unit; the changes apply to the row as it is inside the transaction,
+/// and the audit entry (when anything changed) commits with them.
+pub async fn change(
+    db: &DatabaseConnection,
+    id: i64,
+    changes: UnitChanges,
+    actor: i64,
+    ip: Option<String>,
+) -> AppResult<units::Model> {
+    db.transaction::<_, units::Model, AppError>(|txn| {
+        Box::pin(async move {
+            let current = units::Entity::find_by_id(id)
+                .one(txn)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let from_region = current.region_id;
+            let (u, changed) = update(txn, current, changes).await?;
+            if !changed.is_empty() {
+                audit::record(
+                    txn,
+                    Entry {
+                        actor: Some(actor),
+                        action: "unit.update",
+                        target: format!("unit:{}", u.id),
+                        region_id: Some(u.region_id),
+                        ip,
+                        detail: Some(serde_json::json!({
+                            "fields": changed,
+                            "from_region_id": from_region,
+                        })),
+                    },
+                )
+                .await?;
+            }
+            Ok(u)
+        })
+    })
+    .await
+    .map_err(Into::into)
 }
 
 // ---------------------------------------------------------------- reads
