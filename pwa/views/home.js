@@ -1,6 +1,6 @@
 // Home: greeting, the profile form and log-out.
 import * as api from '../api.js';
-import { setText, clearText, todayShanghai } from '../i18n.js';
+import { setText, clearText, todayShanghai } from '../i18n/index.js';
 import { h, busy, empty, showError, clearError, maskPhone } from './ui.js';
 
 export const titleKey = 'title.home';

@@ -1,6 +1,6 @@
 // Login: step 1 asks for the phone and sends an SMS code, step 2 takes the code.
 import * as api from '../api.js';
-import { setText, clearText } from '../i18n.js';
+import { setText, clearText } from '../i18n/index.js';
 import { h, empty, busy, showError, clearError, asciiDigits, normalizePhone, maskPhone } from './ui.js';
 
 export const titleKey = 'title.login';

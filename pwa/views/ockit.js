@@ -1,8 +1,8 @@
 // Shared by the officer screens for services, cases and holiday campaigns:
 // money in 元, status badges, error wording and the organization picker.
-import '../i18n-officer-cases.js';
+import '../i18n/officer-cases.js';
 import * as api from '../api.js';
-import { t, setText, clearText, errorKey } from '../i18n.js';
+import { t, setText, clearText, errorKey } from '../i18n/index.js';
 import { h, empty, asciiDigits, busy, scopeIds } from './ui.js';
 
 export const KINDS = ['legal_aid', 'counseling', 'employment', 'matchmaking', 'hardship', 'rights'];

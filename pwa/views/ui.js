@@ -1,6 +1,6 @@
 // Small DOM helpers shared by the views.
 import * as api from '../api.js';
-import { setText, setAttrs, clearText, errorKey } from '../i18n.js';
+import { setText, setAttrs, clearText, errorKey } from '../i18n/index.js';
 
 /**
  * h('button', {id: 'x', i18n: 'key', args: {...}, i18nAttr: {placeholder: 'key'}, onclick: fn}, ...children)

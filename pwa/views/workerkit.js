@@ -1,6 +1,6 @@
 // Shared bits of the services, cases and inbox screens.
-import '../i18n-cases.js';
-import { t, setText, clearText, errorKey } from '../i18n.js';
+import '../i18n/cases.js';
+import { t, setText, clearText, errorKey } from '../i18n/index.js';
 import { h } from './ui.js';
 
 export const KINDS = ['legal_aid', 'counseling', 'employment', 'matchmaking', 'hardship', 'rights'];

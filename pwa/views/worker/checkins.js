@@ -1,9 +1,9 @@
 // 签到记录: check-ins kept on this phone (queued / confirmed / failed) and the
 // server's history (GET /me/checkins).
-import * as api from '../api.js';
-import { formatTime } from '../i18n.js';
-import { h, empty, load, busy, toMs } from './ui.js';
-import * as queue from '../queue.js';
+import * as api from '../../api.js';
+import { formatTime } from '../../i18n/index.js';
+import { h, empty, load, busy, toMs } from '../ui.js';
+import * as queue from '../../queue.js';
 import { reasonKey } from './checkin.js';
 
 export const titleKey = 'title.checkins';

@@ -1,8 +1,8 @@
 // /kiosk/<activity id>: the screen at the entrance. Full-screen QR (rotating
 // every 30 s), the short code in huge letters, the live count; no navigation.
-import * as api from '../api.js';
-import { setText } from '../i18n.js';
-import { h, showError, toMs } from './ui.js';
+import * as api from '../../api.js';
+import { setText } from '../../i18n/index.js';
+import { h, showError, toMs } from '../ui.js';
 
 export const titleKey = 'title.kiosk';
 export const kiosk = true;

@@ -1,8 +1,8 @@
 // 入会审核: pending members of the organizations this officer runs — the orgs
 // of the org_admin roles, and for a region admin the orgs of the region(s).
-import * as api from '../api.js';
-import { setText, formatTime } from '../i18n.js';
-import { h, empty, busy, load, showError, clearError, scopeIds } from './ui.js';
+import * as api from '../../api.js';
+import { setText, formatTime } from '../../i18n/index.js';
+import { h, empty, busy, load, showError, clearError, scopeIds } from '../ui.js';
 
 export const titleKey = 'title.approvals';
 

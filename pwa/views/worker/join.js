@@ -1,8 +1,8 @@
 // /join/<code>: what a poster's QR opens. Shows the organization to anyone;
 // joining needs a login, after which the router brings the person back here.
-import * as api from '../api.js';
-import { setText, clearText } from '../i18n.js';
-import { h, busy, load, showError, enumKey, ORG_TYPES, ORG_FORMS, PENDING_JOIN } from './ui.js';
+import * as api from '../../api.js';
+import { setText, clearText } from '../../i18n/index.js';
+import { h, busy, load, showError, enumKey, ORG_TYPES, ORG_FORMS, PENDING_JOIN } from '../ui.js';
 
 export const titleKey = 'title.join';
 

@@ -1,8 +1,8 @@
 // 我的申请: my requests for help, newest first, with their status.
-import * as api from '../api.js';
-import { formatTime } from '../i18n.js';
-import { h, load, busy, showError, toMs } from './ui.js';
-import { kindBadge, statusBadge, yuan } from './workerkit.js';
+import * as api from '../../api.js';
+import { formatTime } from '../../i18n/index.js';
+import { h, load, busy, showError, toMs } from '../ui.js';
+import { kindBadge, statusBadge, yuan } from '../workerkit.js';
 
 export const titleKey = 'title.cases';
 

@@ -1,9 +1,9 @@
 // 节日慰问 (officers): the holiday visit campaigns of an org I run, and a new
 // one — the server lists the org's hardship households as visits.
-import * as api from '../api.js';
-import { setText, clearText } from '../i18n.js';
-import { h, empty, busy } from './ui.js';
-import { OCCASIONS, loadCss, showError, label, options, field, myOrgs, orgPicker, loadInto, pager, progress } from './ockit.js';
+import * as api from '../../api.js';
+import { setText, clearText } from '../../i18n/index.js';
+import { h, empty, busy } from '../ui.js';
+import { OCCASIONS, loadCss, showError, label, options, field, myOrgs, orgPicker, loadInto, pager, progress } from '../ockit.js';
 
 export const titleKey = 'oc.title.campaigns';
 

@@ -1,7 +1,7 @@
 // Text of the officer screens for services, cases and holiday campaigns.
 // Loaded with those views (and the officer menu), so a worker's phone never
 // downloads it. Keys start with "oc." so they never clash with another module.
-import { addStrings } from './i18n.js';
+import { addStrings } from './index.js';
 
 addStrings({
   'zh-CN': {

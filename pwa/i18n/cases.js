@@ -1,6 +1,6 @@
 // Text of the services, cases and inbox screens. Loaded with those views, so a
 // worker's first visit does not carry it.
-import { addStrings } from './i18n.js';
+import { addStrings } from './index.js';
 
 addStrings({
   'zh-CN': {

@@ -1,9 +1,9 @@
 // 帮扶申请 (officers): the case queue of an org I run, newest first, filtered
 // by status and kind. Region admins never see cases, only counts elsewhere.
-import * as api from '../api.js';
-import { formatTime, setText } from '../i18n.js';
-import { h, empty, qs, toMs } from './ui.js';
-import { KINDS, STATUSES, loadCss, label, statusBadge, options, field, myOrgs, orgPicker, loadInto, pager, fenToYuan } from './ockit.js';
+import * as api from '../../api.js';
+import { formatTime, setText } from '../../i18n/index.js';
+import { h, empty, qs, toMs } from '../ui.js';
+import { KINDS, STATUSES, loadCss, label, statusBadge, options, field, myOrgs, orgPicker, loadInto, pager, fenToYuan } from '../ockit.js';
 
 export const titleKey = 'oc.title.cases';
 

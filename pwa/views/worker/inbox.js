@@ -1,9 +1,9 @@
 // 消息: my notifications, newest first. Tapping one marks it read and opens
 // its page; 全部已读 clears the badge.
-import * as api from '../api.js';
-import { formatTime } from '../i18n.js';
-import { h, load, busy, showError, clearError, toMs } from './ui.js';
-import './workerkit.js';
+import * as api from '../../api.js';
+import { formatTime } from '../../i18n/index.js';
+import { h, load, busy, showError, clearError, toMs } from '../ui.js';
+import '../workerkit.js';
 
 export const titleKey = 'title.inbox';
 

@@ -1,8 +1,8 @@
 // One organization for its officers: facts, join code and QR, poster link,
 // and its leaders (班子成员), which its managers add and remove.
-import * as api from '../api.js';
-import { setText, clearText } from '../i18n.js';
-import { h, empty, busy, load, showError, enumKey, maskPhone, ORG_TYPES, ORG_FORMS } from './ui.js';
+import * as api from '../../api.js';
+import { setText, clearText } from '../../i18n/index.js';
+import { h, empty, busy, load, showError, enumKey, maskPhone, ORG_TYPES, ORG_FORMS } from '../ui.js';
 
 export const titleKey = 'title.org';
 

@@ -1,11 +1,11 @@
 // 慰问详情 (officers): one holiday campaign — progress, the household list,
 // recording a visit, the Excel (CSV) export and closing the campaign.
-import * as api from '../api.js';
-import { setText, clearText, todayShanghai } from '../i18n.js';
-import { h, empty, busy, saveBlob, maskPhone, qs } from './ui.js';
+import * as api from '../../api.js';
+import { setText, clearText, todayShanghai } from '../../i18n/index.js';
+import { h, empty, busy, saveBlob, maskPhone, qs } from '../ui.js';
 import {
   OCCASIONS, CLASSES, FORMS, loadCss, showError, label, options, field, loadInto, pager, progress, fenToYuan, yuanToFen,
-} from './ockit.js';
+} from '../ockit.js';
 
 export const titleKey = 'oc.title.campaign';
 

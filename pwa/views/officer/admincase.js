@@ -1,12 +1,12 @@
 // 申请详情 (officers): one case — who asked, what for, earlier relief, the
 // history; accept / reject / work on / resolve it, set the hardship class,
 // record the payment, message the applicant, open the attachments.
-import * as api from '../api.js';
-import { formatTime, setText, clearText, t, todayShanghai } from '../i18n.js';
-import { h, empty, busy, saveBlob, maskPhone, toMs } from './ui.js';
+import * as api from '../../api.js';
+import { formatTime, setText, clearText, t, todayShanghai } from '../../i18n/index.js';
+import { h, empty, busy, saveBlob, maskPhone, toMs } from '../ui.js';
 import {
   KINDS, CATEGORIES, CLASSES, METHODS, loadCss, showError, label, statusBadge, options, field, loadInto, fenToYuan, yuanToFen,
-} from './ockit.js';
+} from '../ockit.js';
 
 export const titleKey = 'oc.title.case';
 

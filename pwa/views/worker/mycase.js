@@ -1,10 +1,10 @@
 // 申请详情: one of my requests — progress, what I sent, messages, documents,
 // withdrawing. It pulls the case again every 30 s while the page is visible
 // and when it comes back into view, so the worker sees it move.
-import * as api from '../api.js';
-import { formatTime, setText, clearText } from '../i18n.js';
-import { h, empty, load, busy, saveBlob, toMs } from './ui.js';
-import { kindBadge, statusBadge, showErr, yuan, whileVisible, ENDED } from './workerkit.js';
+import * as api from '../../api.js';
+import { formatTime, setText, clearText } from '../../i18n/index.js';
+import { h, empty, load, busy, saveBlob, toMs } from '../ui.js';
+import { kindBadge, statusBadge, showErr, yuan, whileVisible, ENDED } from '../workerkit.js';
 
 export const titleKey = 'title.case';
 

@@ -1,9 +1,9 @@
 // 扫码签到: the in-app scanner (BarcodeDetector, else a QR decoder loaded only
 // now), and the short code typed by hand. A scanned /c/<token> URL goes the
 // same way as one opened by the phone's own camera.
-import { setText, clearText } from '../i18n.js';
-import { h, busy, asciiDigits } from './ui.js';
-import * as queue from '../queue.js';
+import { setText, clearText } from '../../i18n/index.js';
+import { h, busy, asciiDigits } from '../ui.js';
+import * as queue from '../../queue.js';
 import { run } from './checkin.js';
 
 export const titleKey = 'title.scan';
@@ -32,7 +32,7 @@ async function detector() {
       // Fall through to the decoder.
     }
   }
-  const { default: decode } = await import('../vendor/qrdecode.js');
+  const { default: decode } = await import('../../vendor/qrdecode.js');
   const canvas = document.createElement('canvas');
   const g = canvas.getContext('2d', { willReadFrequently: true });
   return async (video) => {

@@ -1,10 +1,10 @@
 // 活动与签到 (officers): create an activity for an org I manage; the list with
 // counts, the kiosk link, attendance (CSV, undo, manual check-in by phone) and
 // the failed-scan log.
-import * as api from '../api.js';
-import { formatTime, setText, clearText } from '../i18n.js';
-import { reasonKey } from './checkin.js';
-import { h, empty, load, busy, showError, scopeIds, maskPhone, normalizePhone, downloadButton, toMs } from './ui.js';
+import * as api from '../../api.js';
+import { formatTime, setText, clearText } from '../../i18n/index.js';
+import { reasonKey } from '../worker/checkin.js';
+import { h, empty, load, busy, showError, scopeIds, maskPhone, normalizePhone, downloadButton, toMs } from '../ui.js';
 
 export const titleKey = 'title.adminActivities';
 

@@ -1,7 +1,7 @@
 // 活动: my organizations' and public activities; sign up or cancel.
-import * as api from '../api.js';
-import { formatTime, setText, clearText } from '../i18n.js';
-import { h, load, busy, showError, toMs } from './ui.js';
+import * as api from '../../api.js';
+import { formatTime, setText, clearText } from '../../i18n/index.js';
+import { h, load, busy, showError, toMs } from '../ui.js';
 
 export const titleKey = 'title.activities';
 

@@ -1,9 +1,9 @@
 // 申请服务: the request form of one service, with the fields of its kind. Health,
 // family or money details (hardship, counseling) first ask for separate consent.
-import * as api from '../api.js';
-import { setText, clearText } from '../i18n.js';
-import { h, empty, load, busy, asciiDigits } from './ui.js';
-import { kindBadge, showErr } from './workerkit.js';
+import * as api from '../../api.js';
+import { setText, clearText } from '../../i18n/index.js';
+import { h, empty, load, busy, asciiDigits } from '../ui.js';
+import { kindBadge, showErr } from '../workerkit.js';
 
 export const titleKey = 'title.apply';
 

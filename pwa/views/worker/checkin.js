@@ -1,10 +1,10 @@
 // /c/<token>: what the kiosk QR opens (phone camera, WeChat, or the in-app
 // scanner). Checks the person in; logs in first if needed, keeping only the
 // token, the scan time and the Idempotency-Key across the login.
-import * as api from '../api.js';
-import { setText, formatTime } from '../i18n.js';
-import { h, empty, PENDING_CHECKIN, readJson, writeJson, toMs } from './ui.js';
-import * as queue from '../queue.js';
+import * as api from '../../api.js';
+import { setText, formatTime } from '../../i18n/index.js';
+import { h, empty, PENDING_CHECKIN, readJson, writeJson, toMs } from '../ui.js';
+import * as queue from '../../queue.js';
 
 export const titleKey = 'title.checkin';
 

@@ -1,9 +1,9 @@
 // 服务项目 (officers): the service catalogue of an org I manage, inactive ones
 // included; create a service; switch one off/on or make it members-only.
-import * as api from '../api.js';
-import { setText, clearText } from '../i18n.js';
-import { h, empty, busy } from './ui.js';
-import { KINDS, loadCss, showError, label, options, field, myOrgs, orgPicker, loadInto, pager } from './ockit.js';
+import * as api from '../../api.js';
+import { setText, clearText } from '../../i18n/index.js';
+import { h, empty, busy } from '../ui.js';
+import { KINDS, loadCss, showError, label, options, field, myOrgs, orgPicker, loadInto, pager } from '../ockit.js';
 
 export const titleKey = 'oc.title.services';
 
