@@ -1,7 +1,7 @@
 // Entry point: service worker, session restore, the router, header controls.
 import * as api from './api.js';
 import { t, getLang, setLang, translateAll } from './i18n/index.js';
-import { h, empty, showError, isOfficer, PENDING_JOIN, PENDING_CHECKIN, readJson } from './views/ui.js';
+import { h, empty, showError, isOfficer, PENDING_JOIN, PENDING_CHECKIN, readJson } from './kit.js';
 import * as queue from './queue.js';
 import * as loginView from './views/login.js';
 import * as homeView from './views/home.js';

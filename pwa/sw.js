@@ -8,7 +8,7 @@ const SHELL = [
   '/app.js',
   '/api.js',
   '/i18n/index.js',
-  '/views/ui.js',
+  '/kit.js',
   '/views/login.js',
   '/views/home.js',
   '/views/worker/join.js',
@@ -40,7 +40,6 @@ const ON_DEMAND = [
   '/views/officer/adminactivities.js',
   // Services, cases and the inbox: opened now and then, not on every visit.
   '/i18n/cases.js',
-  '/views/workerkit.js',
   '/views/worker/myservices.js',
   '/views/worker/apply.js',
   '/views/worker/mycases.js',
@@ -49,7 +48,6 @@ const ON_DEMAND = [
   // Officer screens for services, cases and holiday campaigns.
   '/i18n/officer-cases.js',
   '/officer-cases.css',
-  '/views/ockit.js',
   '/views/officer/adminservices.js',
   '/views/officer/admincases.js',
   '/views/officer/casestats.js',

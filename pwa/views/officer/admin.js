@@ -1,6 +1,6 @@
 // 管理: the officer's menu, and helpers shared by the officer screens.
 import * as api from '../../api.js';
-import { h, scopeIds } from '../ui.js';
+import { h, scopeIds } from '../../kit.js';
 // Menu words of the services, cases and campaigns screens.
 import '../../i18n/officer-cases.js';
 

@@ -4,15 +4,11 @@
 import * as api from '../../api.js';
 import { formatTime, setText, clearText } from '../../i18n/index.js';
 import { reasonKey } from '../worker/checkin.js';
-import { h, empty, load, busy, showError, scopeIds, maskPhone, normalizePhone, downloadButton, toMs } from '../ui.js';
+import {
+  h, empty, load, busy, showError, scopeIds, maskPhone, normalizePhone, downloadButton, toMs, field, ACTIVITY_KINDS,
+} from '../../kit.js';
 
 export const titleKey = 'title.adminActivities';
-
-const KINDS = ['lecture', 'culture', 'competition', 'service', 'volunteer', 'meeting', 'other'];
-
-function field(id, key, input) {
-  return [h('label', { for: id, i18n: key }), input];
-}
 
 export function render(root, ctx) {
   const orgIds = scopeIds(ctx.user, 'org_admin', 'org');
@@ -39,7 +35,7 @@ function createForm(orgIds, done) {
   const org = h('select', { id: 'aa-org' }, ...orgIds.map((id) => h('option', { value: id }, `#${id}`)));
   orgIds.forEach((id, i) => api.get(`/orgs/${id}`).then((o) => { org.options[i].textContent = o.name; }, () => {}));
   const title = h('input', { id: 'aa-title', required: true, maxlength: 100 });
-  const kind = h('select', { id: 'aa-kind' }, ...KINDS.map((k) => h('option', { value: k, i18n: `act.kind.${k}` })));
+  const kind = h('select', { id: 'aa-kind' }, ...ACTIVITY_KINDS.map((k) => h('option', { value: k, i18n: `act.kind.${k}` })));
   const starts = h('input', { id: 'aa-starts', type: 'datetime-local', required: true });
   const ends = h('input', { id: 'aa-ends', type: 'datetime-local', required: true });
   const cap = h('input', { id: 'aa-capacity', type: 'number', min: 1, inputmode: 'numeric' });

@@ -2,10 +2,11 @@
 // recording a visit, the Excel (CSV) export and closing the campaign.
 import * as api from '../../api.js';
 import { setText, clearText, todayShanghai } from '../../i18n/index.js';
-import { h, empty, busy, saveBlob, maskPhone, qs } from '../ui.js';
+import '../../i18n/officer-cases.js';
 import {
-  OCCASIONS, CLASSES, FORMS, loadCss, showError, label, options, field, loadInto, pager, progress, fenToYuan, yuanToFen,
-} from '../ockit.js';
+  h, empty, busy, saveBlob, maskPhone, qs,
+  OCCASIONS, CLASSES, FORMS, loadCss, showError, label, options, field, load, pager, progress, fenToYuan, parseYuan,
+} from '../../kit.js';
 
 export const titleKey = 'oc.title.campaign';
 
@@ -20,7 +21,7 @@ export function render(root, ctx) {
   root.append(h('a', { href: '/admin/campaigns', i18n: 'oc.back' }), head,
     h('section', { class: 'card' }, h('h3', { i18n: 'oc.camp.visits' }), ...field('visit-filter', 'oc.camp.filter', filter), list));
   filter.addEventListener('change', showVisits);
-  loadInto(head, () => api.get(`/campaigns/${id}`), (c) => { drawHead(c); showVisits(); });
+  load(head, () => api.get(`/campaigns/${id}`), (c) => { drawHead(c); showVisits(); }, 'oc');
 
   function drawHead(c) {
     campaign = c;
@@ -33,7 +34,7 @@ export function render(root, ctx) {
         // The export needs the bearer token: fetched, then saved from a blob.
         saveBlob(await api.getBlob(`/campaigns/${c.id}/visits.csv`), `campaign-${c.id}.csv`);
       } catch (err) {
-        showError(error, err);
+        showError(error, err, 'oc');
       }
     }));
     const actions = h('div', { class: 'oc-inline' }, csv);
@@ -61,7 +62,7 @@ export function render(root, ctx) {
           drawHead(await api.post(`/campaigns/${c.id}/close`, {}));
           showVisits();
         } catch (err) {
-          showError(error, err);
+          showError(error, err, 'oc');
         }
       }));
     });
@@ -78,7 +79,7 @@ export function render(root, ctx) {
 
   function showVisits() {
     const base = `/campaigns/${id}/visits${qs({ status: filter.value, limit: 50 })}`;
-    loadInto(list, () => api.get(base), (page) => {
+    load(list, () => api.get(base), (page) => {
       if (!(page.items || []).length) {
         list.append(h('p', { id: 'visits-empty', class: 'muted', i18n: 'oc.camp.noVisits' }));
         return;
@@ -86,7 +87,7 @@ export function render(root, ctx) {
       const ul = h('ul', { class: 'list-plain' });
       list.append(ul);
       pager(list, ul, base, page, visitItem);
-    });
+    }, 'oc');
   }
 
   function visitItem(v) {
@@ -141,8 +142,8 @@ export function render(root, ctx) {
         const body = { visited_on: date.value, form: form.value };
         if (!/^\d{4}-\d{2}-\d{2}$/.test(date.value)) return setText(error, 'oc.err.invalid_visited_on');
         if (form.value !== 'goods') {
-          const fen = yuanToFen(amount.value);
-          if (fen == null || fen < 1) return setText(error, 'oc.err.invalid_amount');
+          const fen = parseYuan(amount.value);
+          if (fen == null) return setText(error, 'oc.err.invalid_amount');
           body.amount_fen = fen;
         }
         if (form.value !== 'money') {
@@ -155,7 +156,7 @@ export function render(root, ctx) {
           redraw({ ...v, ...next, status: next.status || 'done' });
           refreshHead();
         } catch (err) {
-          showError(error, err);
+          showError(error, err, 'oc');
           if (err.code === 'already_done' || err.code === 'campaign_closed') refreshHead();
         }
         return undefined;

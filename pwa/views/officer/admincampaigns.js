@@ -2,8 +2,10 @@
 // one — the server lists the org's hardship households as visits.
 import * as api from '../../api.js';
 import { setText, clearText } from '../../i18n/index.js';
-import { h, empty, busy } from '../ui.js';
-import { OCCASIONS, loadCss, showError, label, options, field, myOrgs, orgPicker, loadInto, pager, progress } from '../ockit.js';
+import '../../i18n/officer-cases.js';
+import {
+  h, empty, busy, OCCASIONS, loadCss, showError, label, options, field, myOrgs, orgPicker, load, pager, progress,
+} from '../../kit.js';
 
 export const titleKey = 'oc.title.campaigns';
 
@@ -13,7 +15,7 @@ export function render(root, ctx) {
   const formBox = h('div');
   const list = h('div', { id: 'camp-list' });
   root.append(h('h2', { i18n: 'oc.menu.campaigns' }), picker, formBox, h('h3', { i18n: 'oc.camp.list' }), list);
-  loadInto(picker, () => myOrgs(ctx.user), (orgs) => {
+  load(picker, () => myOrgs(ctx.user), (orgs) => {
     if (!orgs.length) {
       picker.append(h('p', { class: 'card', i18n: 'oc.noOrgs' }));
       return;
@@ -22,11 +24,11 @@ export function render(root, ctx) {
       empty(formBox).append(createForm(org, () => show(org)));
       show(org);
     }));
-  });
+  }, 'oc');
 
   function show(org) {
     const base = `/campaigns?org_id=${org.id}&limit=50`;
-    loadInto(list, () => api.get(base), (page) => {
+    load(list, () => api.get(base), (page) => {
       if (!(page.items || []).length) {
         list.append(h('p', { id: 'camp-empty', class: 'muted', i18n: 'oc.camp.empty' }));
         return;
@@ -34,7 +36,7 @@ export function render(root, ctx) {
       const ul = h('ul', { class: 'items' });
       list.append(ul);
       pager(list, ul, base, page, campaignItem);
-    });
+    }, 'oc');
   }
 }
 
@@ -68,7 +70,7 @@ function createForm(org, done) {
         key = api.newKey();
         done();
       } catch (err) {
-        showError(error, err);
+        showError(error, err, 'oc');
       }
     });
   });

@@ -3,15 +3,15 @@
 // record the payment, message the applicant, open the attachments.
 import * as api from '../../api.js';
 import { formatTime, setText, clearText, t, todayShanghai } from '../../i18n/index.js';
-import { h, empty, busy, saveBlob, maskPhone, toMs } from '../ui.js';
+import '../../i18n/officer-cases.js';
 import {
-  KINDS, CATEGORIES, CLASSES, METHODS, loadCss, showError, label, statusBadge, options, field, loadInto, fenToYuan, yuanToFen,
-} from '../ockit.js';
+  h, empty, busy, saveBlob, maskPhone, toMs, ENDED,
+  KINDS, CATEGORIES, CLASSES, METHODS, loadCss, showError, label, statusBadge, options, field, load, fenToYuan, parseYuan,
+} from '../../kit.js';
 
 export const titleKey = 'oc.title.case';
 
 const MOVES = ['accepted', 'in_progress', 'resolved', 'closed', 'rejected'];
-const ENDED = ['withdrawn', 'closed', 'rejected'];
 
 export function render(root, ctx) {
   loadCss();
@@ -19,7 +19,7 @@ export function render(root, ctx) {
   const box = h('div', { id: 'case-page' });
   const urls = [];
   root.append(h('a', { href: '/admin/cases', i18n: 'oc.back' }), box);
-  loadInto(box, () => api.get(`/cases/${id}`), (c) => draw(c));
+  load(box, () => api.get(`/cases/${id}`), (c) => draw(c), 'oc');
   return () => urls.forEach((u) => URL.revokeObjectURL(u));
 
   /** Draws the whole case; `flash` is a success line for the last action. */
@@ -30,7 +30,7 @@ export function render(root, ctx) {
     // Native append() would print a null part as the text "null".
     empty(box).append(...[
       h('h2', { id: 'case-title' }, c.service_title || ''),
-      h('p', { class: 'oc-line' }, statusBadge(c.status, 'case-status'), label('oc.kind', KINDS, c.kind, { class: 'oc-kind' }), h('span', { class: 'muted' }, c.org_name || '')),
+      h('p', { class: 'oc-line' }, statusBadge(c.status, 'case-status', 'oc'), label('oc.kind', KINDS, c.kind, { class: 'oc-kind' }), h('span', { class: 'muted' }, c.org_name || '')),
       ok,
       warnings(c.relief_warnings || []),
       facts(c),
@@ -78,7 +78,7 @@ export function render(root, ctx) {
         const next = await api.patch(`/cases/${c.id}`, { hardship_class: select.value });
         draw(next && Array.isArray(next.history) ? next : await api.get(`/cases/${c.id}`), { key: 'oc.case.classSaved' });
       } catch (err) {
-        showError(error, err);
+        showError(error, err, 'oc');
       }
       return undefined;
     }));
@@ -115,7 +115,8 @@ export function render(root, ctx) {
       return;
     }
     if (to === 'resolved' && amount) {
-      const fen = yuanToFen(amount.value);
+      // The amount granted may be 0 (resolved without money).
+      const fen = parseYuan(amount.value, 0);
       if (fen == null) {
         setText(error, 'oc.case.amountRequired');
         amount.setAttribute('aria-invalid', 'true');
@@ -128,7 +129,7 @@ export function render(root, ctx) {
       const next = await api.post(`/cases/${c.id}/transition`, body);
       draw(next, { key: 'oc.case.moved', args: { status: t(`oc.status.${next.status}`) } });
     } catch (err) {
-      showError(error, err);
+      showError(error, err, 'oc');
     }
   }
 
@@ -151,14 +152,14 @@ export function render(root, ctx) {
       e.preventDefault();
       busy(submit, async () => {
         clearText(error);
-        const fen = yuanToFen(amount.value);
+        const fen = parseYuan(amount.value);
         if (!/^\d{4}-\d{2}-\d{2}$/.test(date.value) || date.value > todayShanghai()) return setText(error, 'oc.case.dateRequired');
-        if (fen == null || fen < 1 || fen > c.amount_granted_fen) return setText(error, 'oc.err.invalid_amount');
+        if (fen == null || fen > c.amount_granted_fen) return setText(error, 'oc.err.invalid_amount');
         try {
           const next = await api.post(`/cases/${c.id}/payment`, { paid_on: date.value, method: method.value, amount_fen: fen });
           draw(next);
         } catch (err) {
-          showError(error, err);
+          showError(error, err, 'oc');
         }
         return undefined;
       });
@@ -169,7 +170,7 @@ export function render(root, ctx) {
   function history(items) {
     return h('section', { class: 'card' }, h('h3', { i18n: 'oc.case.history' }),
       h('ol', { id: 'case-history', class: 'oc-timeline' }, ...items.map((e) => h('li', {},
-        h('p', { class: 'oc-line' }, statusBadge(e.to), h('span', { class: 'hint', i18n: 'oc.case.historyItem', args: { time: formatTime(toMs(e.at)), who: e.by_name || '—' } })),
+        h('p', { class: 'oc-line' }, statusBadge(e.to, null, 'oc'), h('span', { class: 'hint', i18n: 'oc.case.historyItem', args: { time: formatTime(toMs(e.at)), who: e.by_name || '—' } })),
         e.note ? h('p', { class: 'oc-note' }, e.note) : null))));
   }
 
@@ -203,7 +204,7 @@ export function render(root, ctx) {
           ul.append(drawMsg(m));
           body.value = '';
         } catch (err) {
-          showError(error, err);
+          showError(error, err, 'oc');
         }
         return undefined;
       });
@@ -235,7 +236,7 @@ export function render(root, ctx) {
             saveBlob(file, name);
           }
         } catch (err) {
-          showError(error, err);
+          showError(error, err, 'oc');
         }
       }));
       section.append(h('div', { class: 'oc-att', 'data-attachment-id': a.id },

@@ -2,8 +2,10 @@
 // by status and kind. Region admins never see cases, only counts elsewhere.
 import * as api from '../../api.js';
 import { formatTime, setText } from '../../i18n/index.js';
-import { h, empty, qs, toMs } from '../ui.js';
-import { KINDS, STATUSES, loadCss, label, statusBadge, options, field, myOrgs, orgPicker, loadInto, pager, fenToYuan } from '../ockit.js';
+import '../../i18n/officer-cases.js';
+import {
+  h, empty, qs, toMs, KINDS, STATUSES, loadCss, label, statusBadge, options, field, myOrgs, orgPicker, load, pager, fenToYuan,
+} from '../../kit.js';
 
 export const titleKey = 'oc.title.cases';
 
@@ -18,7 +20,7 @@ export function render(root, ctx) {
   const status = h('select', { id: 'cases-status' }, h('option', { value: '', i18n: 'oc.all' }), ...options('oc.status', STATUSES, query.get('status')));
   const kind = h('select', { id: 'cases-kind' }, h('option', { value: '', i18n: 'oc.all' }), ...options('oc.kind', KINDS, query.get('kind')));
   let org = null;
-  loadInto(picker, () => myOrgs(ctx.user), (orgs) => {
+  load(picker, () => myOrgs(ctx.user), (orgs) => {
     if (!orgs.length) {
       picker.append(h('p', { class: 'card', i18n: 'oc.noOrgs' }));
       return;
@@ -26,7 +28,7 @@ export function render(root, ctx) {
     picker.append(orgPicker(orgs, (o) => { org = o; show(); }));
     filters.append(h('div', { class: 'card oc-filters' },
       h('div', {}, ...field('cases-status', 'oc.cases.status', status)), h('div', {}, ...field('cases-kind', 'oc.cases.kind', kind))));
-  });
+  }, 'oc');
   status.addEventListener('change', show);
   kind.addEventListener('change', show);
 
@@ -37,7 +39,7 @@ export function render(root, ctx) {
     history.replaceState(null, '', url);
     const base = `/cases${qs({ org_id: org.id, status: status.value, kind: kind.value, limit: 20 })}`;
     empty(count);
-    loadInto(list, () => api.get(base), (page) => {
+    load(list, () => api.get(base), (page) => {
       if (!(page.items || []).length) {
         list.append(h('p', { id: 'cases-empty', class: 'card muted', i18n: 'oc.cases.empty' }));
         return;
@@ -45,14 +47,14 @@ export function render(root, ctx) {
       const ul = h('ul', { class: 'items' });
       list.append(ul);
       pager(list, ul, base, page, caseItem, (n) => setText(count, 'oc.cases.shown', { n }));
-    });
+    }, 'oc');
   }
 }
 
 function caseItem(c) {
   return h('li', { 'data-case-id': c.id },
     h('a', { class: 'card oc-item', href: `/admin/cases/${c.id}` },
-      h('p', { class: 'oc-line' }, statusBadge(c.status), label('oc.kind', KINDS, c.kind, { class: 'oc-kind' })),
+      h('p', { class: 'oc-line' }, statusBadge(c.status, null, 'oc'), label('oc.kind', KINDS, c.kind, { class: 'oc-kind' })),
       h('h3', {}, `${c.applicant_name || '—'} · ${c.service_title || ''}`),
       Number.isSafeInteger(c.amount_requested_fen) ? h('p', { i18n: 'oc.cases.requested', args: { amount: fenToYuan(c.amount_requested_fen) } }) : null,
       h('p', { class: 'hint', i18n: 'oc.cases.submittedAt', args: { time: formatTime(toMs(c.created_at)) } })));

@@ -2,8 +2,8 @@
 // included; create a service; switch one off/on or make it members-only.
 import * as api from '../../api.js';
 import { setText, clearText } from '../../i18n/index.js';
-import { h, empty, busy } from '../ui.js';
-import { KINDS, loadCss, showError, label, options, field, myOrgs, orgPicker, loadInto, pager } from '../ockit.js';
+import '../../i18n/officer-cases.js';
+import { h, empty, busy, KINDS, loadCss, showError, label, options, field, myOrgs, orgPicker, load, pager } from '../../kit.js';
 
 export const titleKey = 'oc.title.services';
 
@@ -13,7 +13,7 @@ export function render(root, ctx) {
   const list = h('div', { id: 'svc-list' });
   const formBox = h('div');
   root.append(h('h2', { i18n: 'oc.svc.list' }), picker, list, formBox);
-  loadInto(picker, () => myOrgs(ctx.user, true), (orgs) => {
+  load(picker, () => myOrgs(ctx.user, true), (orgs) => {
     if (!orgs.length) {
       picker.append(h('p', { class: 'card', i18n: 'oc.noOrgs' }));
       return;
@@ -22,11 +22,11 @@ export function render(root, ctx) {
       empty(formBox).append(createForm(org, () => show(org)));
       show(org);
     }));
-  });
+  }, 'oc');
 
   function show(org) {
     const base = `/services?org_id=${org.id}&limit=50`;
-    loadInto(list, () => api.get(base), (page) => {
+    load(list, () => api.get(base), (page) => {
       if (!(page.items || []).length) {
         list.append(h('p', { id: 'svc-empty', class: 'card muted', i18n: 'oc.svc.empty' }));
         return;
@@ -34,7 +34,7 @@ export function render(root, ctx) {
       const ul = h('ul', { class: 'items' });
       list.append(ul);
       pager(list, ul, base, page, serviceItem);
-    });
+    }, 'oc');
   }
 }
 
@@ -71,7 +71,7 @@ function createForm(org, done) {
         members.checked = false;
         done();
       } catch (err) {
-        showError(error, err);
+        showError(error, err, 'oc');
       }
     });
   });
@@ -93,7 +93,7 @@ function serviceItem(s) {
           const next = await api.patch(`/services/${svc.id}`, { [field]: value });
           draw({ ...svc, ...next });
         } catch (err) {
-          showError(error, err);
+          showError(error, err, 'oc');
         }
       }));
       return b;

@@ -2,7 +2,7 @@
 // of the org_admin roles, and for a region admin the orgs of the region(s).
 import * as api from '../../api.js';
 import { setText, formatTime } from '../../i18n/index.js';
-import { h, empty, busy, load, showError, clearError, scopeIds } from '../ui.js';
+import { h, empty, busy, load, showError, clearError, scopeIds } from '../../kit.js';
 
 export const titleKey = 'title.approvals';
 

@@ -1,9 +1,9 @@
 // 帮扶统计 (region admins): how many requests for help the orgs of a region
 // have, by status and by kind. Counts only: a region admin never opens a case.
 import * as api from '../../api.js';
-import { h, load } from '../ui.js';
+import '../../i18n/officer-cases.js';
+import { h, load, KINDS, STATUSES, loadCss } from '../../kit.js';
 import { regionSelect } from './admin.js';
-import { KINDS, STATUSES, loadCss } from '../ockit.js';
 
 export const titleKey = 'oc.title.stats';
 

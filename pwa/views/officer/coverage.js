@@ -1,7 +1,7 @@
 // 覆盖率: coverage per region against 应建尽建, the gap list and the ledgers.
 import * as api from '../../api.js';
 import { setAttrs } from '../../i18n/index.js';
-import { h, empty, busy, load, showError, clearError, downloadButton, enumKey, UNIT_KINDS } from '../ui.js';
+import { h, empty, busy, load, showError, clearError, downloadButton, enumKey, UNIT_KINDS } from '../../kit.js';
 import { adminRegion, scopeChooser } from './admin.js';
 
 export const titleKey = 'title.coverage';

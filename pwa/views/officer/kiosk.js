@@ -2,7 +2,7 @@
 // every 30 s), the short code in huge letters, the live count; no navigation.
 import * as api from '../../api.js';
 import { setText } from '../../i18n/index.js';
-import { h, showError, toMs } from '../ui.js';
+import { h, showError, toMs } from '../../kit.js';
 
 export const titleKey = 'title.kiosk';
 export const kiosk = true;

@@ -2,7 +2,7 @@
 // and its leaders (班子成员), which its managers add and remove.
 import * as api from '../../api.js';
 import { setText, clearText } from '../../i18n/index.js';
-import { h, empty, busy, load, showError, enumKey, maskPhone, ORG_TYPES, ORG_FORMS } from '../ui.js';
+import { h, empty, busy, load, showError, enumKey, maskPhone, ORG_TYPES, ORG_FORMS } from '../../kit.js';
 
 export const titleKey = 'title.org';
 

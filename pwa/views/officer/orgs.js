@@ -1,7 +1,7 @@
 // 组织: the organizations of my region (or the ones I run), and the create form.
 import * as api from '../../api.js';
 import { setText, clearText } from '../../i18n/index.js';
-import { h, empty, busy, load, showError, clearError, enumKey, scopeIds, qs, ORG_TYPES, ORG_FORMS } from '../ui.js';
+import { h, empty, busy, load, showError, clearError, enumKey, scopeIds, qs, ORG_TYPES, ORG_FORMS } from '../../kit.js';
 import { adminRegion, regionSelect, scopeChooser } from './admin.js';
 
 export const titleKey = 'title.orgs';

@@ -1,6 +1,6 @@
 // A4 join poster: name, type, a big QR and 扫码加入. Print CSS hides the app chrome.
 import * as api from '../../api.js';
-import { h, load, enumKey, ORG_TYPES } from '../ui.js';
+import { h, load, enumKey, ORG_TYPES } from '../../kit.js';
 import { qrImage } from './org.js';
 
 export const titleKey = 'title.poster';

@@ -1,7 +1,7 @@
 // 单位: the register of my region — search and filter, add one, import many.
 import * as api from '../../api.js';
 import { setText, clearText } from '../../i18n/index.js';
-import { h, empty, busy, load, showError, clearError, downloadButton, enumKey, qs, UNIT_KINDS } from '../ui.js';
+import { h, empty, busy, load, showError, clearError, downloadButton, enumKey, qs, UNIT_KINDS } from '../../kit.js';
 import { adminRegion, regionSelect, scopeChooser } from './admin.js';
 
 export const titleKey = 'title.units';

@@ -1,11 +1,9 @@
 // 活动: my organizations' and public activities; sign up or cancel.
 import * as api from '../../api.js';
 import { formatTime, setText, clearText } from '../../i18n/index.js';
-import { h, load, busy, showError, toMs } from '../ui.js';
+import { h, load, busy, showError, toMs, ACTIVITY_KINDS } from '../../kit.js';
 
 export const titleKey = 'title.activities';
-
-const KINDS = ['lecture', 'culture', 'competition', 'service', 'volunteer', 'meeting', 'other'];
 
 export function render(root) {
   const box = h('div', { id: 'activities' });
@@ -33,7 +31,7 @@ function card(a, isSigned) {
   const state = h('p', { class: 'ok', role: 'status' });
   const error = h('p', { class: 'error', role: 'alert' });
   const button = h('button', { type: 'button', class: 'signup-btn' });
-  const kind = KINDS.includes(a.kind) ? `act.kind.${a.kind}` : 'act.kind.other';
+  const kind = ACTIVITY_KINDS.includes(a.kind) ? `act.kind.${a.kind}` : 'act.kind.other';
   function draw() {
     if (a.capacity != null) setText(count, 'act.countCap', { n: a.signed_up, cap: a.capacity });
     else setText(count, 'act.count', { n: a.signed_up });

@@ -2,27 +2,16 @@
 // family or money details (hardship, counseling) first ask for separate consent.
 import * as api from '../../api.js';
 import { setText, clearText } from '../../i18n/index.js';
-import { h, empty, load, busy, asciiDigits } from '../ui.js';
-import { kindBadge, showErr } from '../workerkit.js';
+import '../../i18n/cases.js';
+import { h, empty, load, busy, kindBadge, showError, parseYuan, CATEGORIES } from '../../kit.js';
 
 export const titleKey = 'title.apply';
 
-const CATEGORIES = ['illness', 'accident', 'family', 'disaster', 'holiday_visit', 'other'];
 // Stored as the Chinese words: the officer reads them as they are.
 const TIMES = ['any', 'morning', 'afternoon', 'evening', 'weekend'];
 const MATTERS = ['contract', 'wages', 'injury', 'insurance', 'other'];
 const TIME_ZH = { any: '随时都可以', morning: '上午', afternoon: '下午', evening: '晚上', weekend: '周末' };
 const MATTER_ZH = { contract: '劳动合同', wages: '工资拖欠', injury: '工伤', insurance: '社会保险', other: '其他' };
-const MAX_FEN = 10000000;
-
-/** "1,234.5" / "１２３" (yuan) → fen, or null unless 1 fen ..= 100,000 yuan with at most 2 decimals. */
-export function parseYuan(raw) {
-  const s = asciiDigits(raw).replace(/[\s,，]/g, '').replace(/[。．]/g, '.');
-  const m = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(s);
-  if (!m) return null;
-  const fen = Number(m[1]) * 100 + Number((m[2] || '').padEnd(2, '0'));
-  return fen >= 1 && fen <= MAX_FEN ? fen : null;
-}
 
 export function render(root, ctx) {
   const id = ctx.params[0];
@@ -138,7 +127,7 @@ function form(step, s, version, ctx) {
         ctx.navigate(`/cases/${c.id}?new=1`, true);
       } catch (err) {
         clearText(status);
-        showErr(error, err);
+        showError(error, err, 'case');
       }
     });
   });

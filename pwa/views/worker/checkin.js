@@ -3,7 +3,7 @@
 // token, the scan time and the Idempotency-Key across the login.
 import * as api from '../../api.js';
 import { setText, formatTime } from '../../i18n/index.js';
-import { h, empty, PENDING_CHECKIN, readJson, writeJson, toMs } from '../ui.js';
+import { h, empty, PENDING_CHECKIN, readJson, writeJson, toMs } from '../../kit.js';
 import * as queue from '../../queue.js';
 
 export const titleKey = 'title.checkin';

@@ -2,7 +2,7 @@
 // server's history (GET /me/checkins).
 import * as api from '../../api.js';
 import { formatTime } from '../../i18n/index.js';
-import { h, empty, load, busy, toMs } from '../ui.js';
+import { h, empty, load, busy, toMs } from '../../kit.js';
 import * as queue from '../../queue.js';
 import { reasonKey } from './checkin.js';
 

@@ -1,6 +1,6 @@
 // 找组织: organizations of my workplace or platform, each with a join button.
 import * as api from '../../api.js';
-import { h, busy, load, enumKey, ORG_TYPES, ORG_FORMS } from '../ui.js';
+import { h, busy, load, enumKey, ORG_TYPES, ORG_FORMS } from '../../kit.js';
 import { join } from './join.js';
 
 export const titleKey = 'title.findOrgs';

@@ -2,8 +2,8 @@
 // its page; 全部已读 clears the badge.
 import * as api from '../../api.js';
 import { formatTime } from '../../i18n/index.js';
-import { h, load, busy, showError, clearError, toMs } from '../ui.js';
-import '../workerkit.js';
+import '../../i18n/cases.js';
+import { h, load, busy, showError, clearError, toMs } from '../../kit.js';
 
 export const titleKey = 'title.inbox';
 

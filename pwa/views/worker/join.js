@@ -2,7 +2,7 @@
 // joining needs a login, after which the router brings the person back here.
 import * as api from '../../api.js';
 import { setText, clearText } from '../../i18n/index.js';
-import { h, busy, load, showError, enumKey, ORG_TYPES, ORG_FORMS, PENDING_JOIN } from '../ui.js';
+import { h, busy, load, showError, enumKey, ORG_TYPES, ORG_FORMS, PENDING_JOIN } from '../../kit.js';
 
 export const titleKey = 'title.join';
 

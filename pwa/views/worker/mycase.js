@@ -3,14 +3,15 @@
 // and when it comes back into view, so the worker sees it move.
 import * as api from '../../api.js';
 import { formatTime, setText, clearText } from '../../i18n/index.js';
-import { h, empty, load, busy, saveBlob, toMs } from '../ui.js';
-import { kindBadge, statusBadge, showErr, yuan, whileVisible, ENDED } from '../workerkit.js';
+import '../../i18n/cases.js';
+import {
+  h, empty, load, busy, saveBlob, toMs, kindBadge, statusBadge, showError, fenToYuan, whileVisible, ENDED, CATEGORIES,
+} from '../../kit.js';
 
 export const titleKey = 'title.case';
 
 const MAX_BYTES = 5 * 1024 * 1024;
 const TYPES = ['image/jpeg', 'image/png', 'application/pdf'];
-const CATEGORIES = ['illness', 'accident', 'family', 'disaster', 'holiday_visit', 'other'];
 
 export function render(root, ctx) {
   const id = ctx.params[0];
@@ -139,9 +140,9 @@ function build(box, id, urls) {
     if (CATEGORIES.includes(d.category)) rows.push(h('p', {}, h('span', { class: 'badge', i18n: `apply.cat.${d.category}` })));
     if (d.matter) rows.push(h('p', {}, h('span', { i18n: 'apply.matter' }), `：${d.matter}`));
     if (d.contact_time) rows.push(h('p', {}, h('span', { i18n: 'apply.contactTime' }), `：${d.contact_time}`));
-    if (c.amount_requested_fen) rows.push(h('p', { i18n: 'case.amount', args: { yuan: yuan(c.amount_requested_fen) } }));
-    if (c.amount_granted_fen != null) rows.push(h('p', { class: 'ok', i18n: 'case.granted', args: { yuan: yuan(c.amount_granted_fen) } }));
-    if (c.payment) rows.push(h('p', { class: 'ok', i18n: 'case.paid', args: { yuan: yuan(c.payment.amount_fen), date: c.payment.paid_on } }));
+    if (c.amount_requested_fen) rows.push(h('p', { i18n: 'case.amount', args: { yuan: fenToYuan(c.amount_requested_fen, false) } }));
+    if (c.amount_granted_fen != null) rows.push(h('p', { class: 'ok', i18n: 'case.granted', args: { yuan: fenToYuan(c.amount_granted_fen, false) } }));
+    if (c.payment) rows.push(h('p', { class: 'ok', i18n: 'case.paid', args: { yuan: fenToYuan(c.payment.amount_fen, false), date: c.payment.paid_on } }));
     empty(content).append(...rows, h('p', { class: 'pre', id: 'case-description' }, c.description || ''),
       h('p', { class: 'muted', i18n: 'case.created', args: { time: formatTime(toMs(c.created_at)) } }));
   }
@@ -189,7 +190,7 @@ function build(box, id, urls) {
         shown.append(h('img', { src: url, alt: a.name || '' }));
         setText(open, 'case.hide');
       } catch (err) {
-        showErr(error, err);
+        showError(error, err, 'case');
       }
     }));
     return h('li', { class: 'card', 'data-id': a.id },
@@ -215,7 +216,7 @@ function build(box, id, urls) {
       try {
         show(await api.post(`/cases/${c.id}/transition`, { to: 'withdrawn' }));
       } catch (err) {
-        showErr(withdrawError, err);
+        showError(withdrawError, err, 'case');
       }
     }));
   }
@@ -237,7 +238,7 @@ function build(box, id, urls) {
         c.messages = [...(c.messages || []), m];
         if (changed('messages', c.messages)) drawMessages();
       } catch (err) {
-        showErr(msgError, err);
+        showError(msgError, err, 'case');
       }
     });
   });
@@ -269,7 +270,7 @@ function build(box, id, urls) {
       setText(upStatus, 'case.uploaded');
     } catch (err) {
       clearText(upStatus);
-      showErr(upError, err);
+      showError(upError, err, 'case');
     } finally {
       file.disabled = false;
       file.value = '';
@@ -281,7 +282,7 @@ function build(box, id, urls) {
     try {
       show(await api.get(`/cases/${id}`));
     } catch (err) {
-      showErr(refreshError, err);
+      showError(refreshError, err, 'case');
     }
   }));
   return { show };

@@ -1,8 +1,8 @@
 // 我的申请: my requests for help, newest first, with their status.
 import * as api from '../../api.js';
 import { formatTime } from '../../i18n/index.js';
-import { h, load, busy, showError, toMs } from '../ui.js';
-import { kindBadge, statusBadge, yuan } from '../workerkit.js';
+import '../../i18n/cases.js';
+import { h, load, busy, showError, toMs, kindBadge, statusBadge, fenToYuan } from '../../kit.js';
 
 export const titleKey = 'title.cases';
 
@@ -46,6 +46,6 @@ function item(c) {
     h('h3', {}, h('a', { href: `/cases/${c.id}` }, c.service_title || `#${c.id}`)),
     h('p', {}, statusBadge(c.status), ' ', kindBadge(c.kind)),
     h('p', { class: 'muted' }, c.org_name || ''),
-    c.amount_requested_fen ? h('p', { i18n: 'case.amount', args: { yuan: yuan(c.amount_requested_fen) } }) : null,
+    c.amount_requested_fen ? h('p', { i18n: 'case.amount', args: { yuan: fenToYuan(c.amount_requested_fen, false) } }) : null,
     h('p', { class: 'muted', i18n: 'case.created', args: { time: formatTime(toMs(c.created_at)) } }));
 }

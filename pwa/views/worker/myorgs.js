@@ -1,7 +1,7 @@
 // 我的组织: my memberships with their status; leaving asks for confirmation first.
 import * as api from '../../api.js';
 import { setText } from '../../i18n/index.js';
-import { h, empty, busy, load, showError, clearError, enumKey, ORG_TYPES } from '../ui.js';
+import { h, empty, busy, load, showError, clearError, enumKey, ORG_TYPES } from '../../kit.js';
 
 export const titleKey = 'title.myOrgs';
 

@@ -1,7 +1,7 @@
 // 服务: the services of my organizations, grouped by organization.
 import * as api from '../../api.js';
-import { h, load } from '../ui.js';
-import { kindBadge } from '../workerkit.js';
+import '../../i18n/cases.js';
+import { h, load, kindBadge } from '../../kit.js';
 
 export const titleKey = 'title.services';
 

@@ -2,7 +2,7 @@
 // now), and the short code typed by hand. A scanned /c/<token> URL goes the
 // same way as one opened by the phone's own camera.
 import { setText, clearText } from '../../i18n/index.js';
-import { h, busy, asciiDigits } from '../ui.js';
+import { h, busy, asciiDigits } from '../../kit.js';
 import * as queue from '../../queue.js';
 import { run } from './checkin.js';
 
