@@ -767,6 +767,11 @@ export function addStrings(more) {
   for (const l in more) Object.assign(TABLE[l], more[l]);
 }
 
+/** The keys of one language's table as loaded so far (the layout test compares zh-CN and en). */
+export function keys(l) {
+  return Object.keys(TABLE[l] || {});
+}
+
 const STORE_KEY = 'qunjia.lang';
 let lang = 'zh-CN';
 try {
