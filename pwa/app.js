@@ -1,7 +1,7 @@
 // Entry point: service worker, session restore, the router, header controls.
 import * as api from './api.js';
-import { t, getLang, setLang, translateAll } from './i18n.js';
-import { h, empty, showError, isOfficer, PENDING_JOIN, PENDING_CHECKIN, readJson } from './views/ui.js';
+import { t, getLang, setLang, translateAll } from './i18n/index.js';
+import { h, empty, showError, isOfficer, PENDING_JOIN, PENDING_CHECKIN, readJson } from './kit.js';
 import * as queue from './queue.js';
 import * as loginView from './views/login.js';
 import * as homeView from './views/home.js';
@@ -28,34 +28,34 @@ let returnTo = null;
 const ROUTES = [
   [/^\/login$/, 'guest', () => loginView],
   [/^\/$/, 'user', () => homeView],
-  [/^\/join\/([A-Za-z0-9_-]{1,32})$/, 'public', () => import('./views/join.js')],
-  [/^\/c\/([A-Za-z0-9._~-]{1,512})$/, 'public', () => import('./views/checkin.js')],
-  [/^\/checkins$/, 'user', () => import('./views/checkins.js')],
-  [/^\/scan$/, 'user', () => import('./views/scan.js')],
-  [/^\/activities$/, 'user', () => import('./views/activities.js')],
-  [/^\/services$/, 'user', () => import('./views/myservices.js')],
-  [/^\/services\/(\d+)\/apply$/, 'user', () => import('./views/apply.js')],
-  [/^\/cases$/, 'user', () => import('./views/mycases.js')],
-  [/^\/cases\/(\d+)$/, 'user', () => import('./views/mycase.js')],
-  [/^\/inbox$/, 'user', () => import('./views/inbox.js')],
+  [/^\/join\/([A-Za-z0-9_-]{1,32})$/, 'public', () => import('./views/worker/join.js')],
+  [/^\/c\/([A-Za-z0-9._~-]{1,512})$/, 'public', () => import('./views/worker/checkin.js')],
+  [/^\/checkins$/, 'user', () => import('./views/worker/checkins.js')],
+  [/^\/scan$/, 'user', () => import('./views/worker/scan.js')],
+  [/^\/activities$/, 'user', () => import('./views/worker/activities.js')],
+  [/^\/services$/, 'user', () => import('./views/worker/myservices.js')],
+  [/^\/services\/(\d+)\/apply$/, 'user', () => import('./views/worker/apply.js')],
+  [/^\/cases$/, 'user', () => import('./views/worker/mycases.js')],
+  [/^\/cases\/(\d+)$/, 'user', () => import('./views/worker/mycase.js')],
+  [/^\/inbox$/, 'user', () => import('./views/worker/inbox.js')],
   // The server decides who may show a kiosk (org or centre admins).
-  [/^\/kiosk\/(\d+)$/, 'user', () => import('./views/kiosk.js')],
-  [/^\/admin\/activities$/, 'officer', () => import('./views/adminactivities.js')],
-  [/^\/orgs$/, 'user', () => import('./views/myorgs.js')],
-  [/^\/orgs\/find$/, 'user', () => import('./views/findorgs.js')],
-  [/^\/admin$/, 'officer', () => import('./views/admin.js')],
-  [/^\/admin\/approvals$/, 'officer', () => import('./views/approvals.js')],
-  [/^\/admin\/orgs$/, 'officer', () => import('./views/orgs.js')],
-  [/^\/admin\/orgs\/(\d+)$/, 'officer', () => import('./views/org.js')],
-  [/^\/admin\/orgs\/(\d+)\/poster$/, 'officer', () => import('./views/poster.js')],
-  [/^\/admin\/units$/, 'officer', () => import('./views/units.js')],
-  [/^\/admin\/coverage$/, 'officer', () => import('./views/coverage.js')],
-  [/^\/admin\/services$/, 'officer', () => import('./views/adminservices.js')],
-  [/^\/admin\/cases$/, 'officer', () => import('./views/admincases.js')],
-  [/^\/admin\/casestats$/, 'officer', () => import('./views/casestats.js')],
-  [/^\/admin\/cases\/(\d+)$/, 'officer', () => import('./views/admincase.js')],
-  [/^\/admin\/campaigns$/, 'officer', () => import('./views/admincampaigns.js')],
-  [/^\/admin\/campaigns\/(\d+)$/, 'officer', () => import('./views/admincampaign.js')],
+  [/^\/kiosk\/(\d+)$/, 'user', () => import('./views/officer/kiosk.js')],
+  [/^\/admin\/activities$/, 'officer', () => import('./views/officer/adminactivities.js')],
+  [/^\/orgs$/, 'user', () => import('./views/worker/myorgs.js')],
+  [/^\/orgs\/find$/, 'user', () => import('./views/worker/findorgs.js')],
+  [/^\/admin$/, 'officer', () => import('./views/officer/admin.js')],
+  [/^\/admin\/approvals$/, 'officer', () => import('./views/officer/approvals.js')],
+  [/^\/admin\/orgs$/, 'officer', () => import('./views/officer/orgs.js')],
+  [/^\/admin\/orgs\/(\d+)$/, 'officer', () => import('./views/officer/org.js')],
+  [/^\/admin\/orgs\/(\d+)\/poster$/, 'officer', () => import('./views/officer/poster.js')],
+  [/^\/admin\/units$/, 'officer', () => import('./views/officer/units.js')],
+  [/^\/admin\/coverage$/, 'officer', () => import('./views/officer/coverage.js')],
+  [/^\/admin\/services$/, 'officer', () => import('./views/officer/adminservices.js')],
+  [/^\/admin\/cases$/, 'officer', () => import('./views/officer/admincases.js')],
+  [/^\/admin\/casestats$/, 'officer', () => import('./views/officer/casestats.js')],
+  [/^\/admin\/cases\/(\d+)$/, 'officer', () => import('./views/officer/admincase.js')],
+  [/^\/admin\/campaigns$/, 'officer', () => import('./views/officer/admincampaigns.js')],
+  [/^\/admin\/campaigns\/(\d+)$/, 'officer', () => import('./views/officer/admincampaign.js')],
 ];
 
 const NAV = [

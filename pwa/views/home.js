@@ -1,7 +1,7 @@
 // Home: greeting, the profile form and log-out.
 import * as api from '../api.js';
-import { setText, clearText, todayShanghai } from '../i18n.js';
-import { h, busy, empty, showError, clearError, maskPhone } from './ui.js';
+import { setText, clearText, todayShanghai } from '../i18n/index.js';
+import { h, busy, empty, showError, clearError, maskPhone, UNIT_KINDS } from '../kit.js';
 
 export const titleKey = 'title.home';
 
@@ -18,7 +18,6 @@ const FIELD_OF = {
   invalid_unit: 'unit-search',
 };
 
-const KINDS = ['enterprise', 'social_org', 'association', 'platform'];
 const SEARCH_DELAY_MS = 400;
 
 export function render(root, ctx) {
@@ -170,7 +169,7 @@ export function render(root, ctx) {
       for (const unit of items) {
         unitResults.append(h('li', {},
           h('button', { type: 'button', class: 'result', 'data-unit-id': unit.id, onclick: () => pick(unit) },
-            unit.name, ' ', KINDS.includes(unit.kind) ? h('small', { i18n: `unit.kind.${unit.kind}` }) : null)));
+            unit.name, ' ', UNIT_KINDS.includes(unit.kind) ? h('small', { i18n: `unit.kind.${unit.kind}` }) : null)));
       }
     } catch (err) {
       if (seq !== searchSeq) return;

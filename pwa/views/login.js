@@ -1,7 +1,7 @@
 // Login: step 1 asks for the phone and sends an SMS code, step 2 takes the code.
 import * as api from '../api.js';
-import { setText, clearText } from '../i18n.js';
-import { h, empty, busy, showError, clearError, asciiDigits, normalizePhone, maskPhone } from './ui.js';
+import { setText, clearText } from '../i18n/index.js';
+import { h, empty, busy, showError, clearError, asciiDigits, normalizePhone, maskPhone } from '../kit.js';
 
 export const titleKey = 'title.login';
 

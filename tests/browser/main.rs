@@ -8,6 +8,7 @@ mod officer_cases;
 mod support;
 
 mod cases;
+mod layout;
 
 use std::future::Future;
 use std::net::TcpListener;
