@@ -13,6 +13,11 @@
 //!
 //! - `BENCH_DATABASE_URL` — a PostgreSQL *server* URL (`postgres://postgres@127.0.0.1:5432`);
 //!   a fresh database is created on it and dropped at the end. Without it: a new SQLite file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop at the first surprise"
+)]
 #[path = "common/mod.rs"]
 mod common;
 

@@ -11,6 +11,11 @@
 //! The server runs with a known secret (its data folder's `jwt_secret`), so access
 //! tokens are minted here. The check-in token is minted as the kiosk's `GET checkin-qr` would give it: for the
 //! current 30-second window, recomputed when the window turns.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop at the first surprise"
+)]
 #[path = "common/mod.rs"]
 mod common;
 

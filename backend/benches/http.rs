@@ -9,6 +9,11 @@
 //!
 //! The load generator runs on the same machine as the server, so on a small
 //! machine the numbers are a floor, not the server's ceiling.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop at the first surprise"
+)]
 #[path = "common/mod.rs"]
 mod common;
 

@@ -6,6 +6,11 @@
 //! Environment:
 //! - `BENCH_RUNS` — uploads per format (default 3; each run uses new codes).
 //! - `BENCH_DATABASE_URL` — also run against this database (e.g. PostgreSQL).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop at the first surprise"
+)]
 #[path = "common/mod.rs"]
 mod common;
 

@@ -13,6 +13,11 @@
 //! - `BENCH_DATABASE_URL` — a PostgreSQL *server* URL (`postgres://postgres@127.0.0.1:5432`);
 //!   a fresh database is created on it and dropped at the end. Without it: a new SQLite file.
 //! - `BENCH_UNITS` (default 200000), `BENCH_ORGS` (default 150000), `BENCH_CALLS` (default 10).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop at the first surprise"
+)]
 #[path = "common/mod.rs"]
 mod common;
 

@@ -25,6 +25,10 @@ pub const WORKER_PHONE: &str = "13900000001";
 
 fn uscc(seq: u32) -> String {
     let body = format!("91340100MA2N{seq:05}");
+    #[expect(
+        clippy::expect_used,
+        reason = "the demo's codes use the allowed alphabet"
+    )]
     let c = check_char(&body).expect("demo codes use the allowed alphabet");
     format!("{body}{c}")
 }

@@ -37,6 +37,131 @@ pub enum AppError {
     Internal(String),
 }
 
+/// The registry of error codes: every `code` the API answers with, its status and
+/// what it means. The OpenAPI document lists these codes, a debug build refuses to
+/// answer with one that is missing here, and a test scans the source for codes
+/// that are used but not listed.
+pub const CODES: &[(&str, u16, &str)] = &[
+    ("already_cancelled", 409, "already cancelled"),
+    ("already_done", 409, "already done"),
+    ("already_granted", 409, "already granted"),
+    ("already_leader", 409, "already leader"),
+    ("already_member", 409, "already member"),
+    ("already_signed_up", 409, "already signed up"),
+    ("bad_request", 400, "malformed body, query or header"),
+    ("campaign_closed", 409, "campaign closed"),
+    ("cancelled", 409, "the activity is cancelled"),
+    ("capacity_below_signups", 409, "capacity below signups"),
+    ("case_closed", 409, "case closed"),
+    ("code_locked", 429, "too many wrong codes; see Retry-After"),
+    ("conflict", 409, "the record changed meanwhile"),
+    ("consent_required", 422, "consent required"),
+    ("duplicate_unit", 422, "duplicate unit"),
+    ("empty_file", 422, "empty file"),
+    ("forbidden", 403, "signed in but not allowed"),
+    ("full", 409, "no places left"),
+    (
+        "gender_required",
+        422,
+        "women's organizations need gender female",
+    ),
+    (
+        "import_invalid",
+        422,
+        "uploaded rows with problems (listed in rows)",
+    ),
+    ("internal", 500, "server fault (opaque, logged)"),
+    ("invalid_address", 422, "address not valid"),
+    ("invalid_amount", 422, "amount not valid"),
+    ("invalid_audience", 422, "audience not valid"),
+    ("invalid_birth_date", 422, "birth date not valid"),
+    ("invalid_body", 422, "body not valid"),
+    ("invalid_capacity", 422, "capacity not valid"),
+    ("invalid_category", 422, "category not valid"),
+    ("invalid_centre", 422, "centre not valid"),
+    ("invalid_code", 401, "wrong or expired SMS code"),
+    ("invalid_date", 422, "date not valid"),
+    ("invalid_description", 422, "description not valid"),
+    ("invalid_details", 422, "details not valid"),
+    ("invalid_employee_count", 422, "employee count not valid"),
+    ("invalid_form", 422, "form not valid"),
+    ("invalid_form_region", 422, "form region not valid"),
+    ("invalid_form_units", 422, "form units not valid"),
+    ("invalid_gender", 422, "gender not valid"),
+    ("invalid_goods", 422, "goods not valid"),
+    ("invalid_hardship_class", 422, "hardship class not valid"),
+    ("invalid_homes", 422, "homes not valid"),
+    ("invalid_industry", 422, "industry not valid"),
+    ("invalid_join_policy", 422, "join policy not valid"),
+    ("invalid_kind", 422, "kind not valid"),
+    ("invalid_level", 422, "level not valid"),
+    ("invalid_method", 422, "method not valid"),
+    ("invalid_name", 422, "name not valid"),
+    ("invalid_note", 422, "note not valid"),
+    ("invalid_occasion", 422, "occasion not valid"),
+    ("invalid_org", 422, "org not valid"),
+    ("invalid_parent", 422, "parent not valid"),
+    ("invalid_phone", 422, "phone not valid"),
+    ("invalid_platform", 422, "platform not valid"),
+    ("invalid_position", 422, "position not valid"),
+    ("invalid_reason", 422, "reason not valid"),
+    ("invalid_region", 422, "region not valid"),
+    ("invalid_region_code", 422, "region code not valid"),
+    ("invalid_role", 422, "role not valid"),
+    ("invalid_scope", 422, "scope not valid"),
+    ("invalid_time", 422, "time not valid"),
+    ("invalid_title", 422, "title not valid"),
+    ("invalid_token", 422, "check-in token not valid"),
+    (
+        "invalid_transition",
+        409,
+        "not allowed from the current status",
+    ),
+    ("invalid_type", 422, "type not valid"),
+    ("invalid_unit", 422, "unit not valid"),
+    ("invalid_uscc", 422, "uscc not valid"),
+    ("invalid_visited_on", 422, "visited on not valid"),
+    ("league_age", 422, "league members are 14 to 28"),
+    ("members_only", 403, "only for active members of the org"),
+    ("no_hardship_households", 422, "no hardship households"),
+    ("not_found", 404, "missing, or not visible to the caller"),
+    ("not_hardship", 422, "not hardship"),
+    ("not_member", 422, "not member"),
+    ("not_open", 409, "not open for check-in or sign-up"),
+    ("not_resolved", 409, "not resolved"),
+    ("not_signed_up", 422, "sign-up required first"),
+    ("note_required", 422, "note required"),
+    ("payload_too_large", 413, "body or file too large"),
+    ("payment_exists", 409, "payment exists"),
+    ("profile_incomplete", 422, "name missing in the profile"),
+    ("rate_limited", 429, "too many requests; see Retry-After"),
+    ("region_exists", 409, "region exists"),
+    ("sms_unavailable", 503, "the SMS gateway failed"),
+    ("token_expired", 410, "check-in token expired"),
+    ("too_many_attachments", 422, "too many attachments"),
+    ("too_many_units", 422, "too many units"),
+    ("unauthorized", 401, "no valid access token"),
+    ("unit_outside_region", 422, "unit outside region"),
+    ("unknown_person", 422, "unknown person"),
+    ("unsupported_media_type", 415, "content type not accepted"),
+    ("uscc_exists", 409, "uscc exists"),
+];
+
+/// Whether `code` is in [`CODES`].
+pub fn is_registered(code: &str) -> bool {
+    CODES.iter().any(|(c, _, _)| *c == code)
+}
+
+fn code_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(CODES.iter().map(|(c, _, _)| *c)))
+        .description(Some(
+            "Stable machine-readable code (see the registry in error.rs)",
+        ))
+        .build()
+}
+
 /// Shortcut for handler results.
 pub type AppResult<T> = Result<T, AppError>;
 
@@ -62,6 +187,7 @@ pub struct RowError {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code.
+    #[schema(schema_with = code_schema)]
     pub code: String,
     /// Human text in Chinese.
     pub message: String,
@@ -142,6 +268,11 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        debug_assert!(
+            is_registered(self.code()),
+            "error code {} is not in error::CODES",
+            self.code()
+        );
         if let AppError::Internal(cause) = self {
             tracing::error!(cause = %cause, "internal error");
         }
@@ -222,4 +353,82 @@ pub fn query_config() -> actix_web::web::QueryConfig {
 /// Path-segment errors (e.g. a non-numeric id) as `not_found`: such a record cannot exist.
 pub fn path_config() -> actix_web::web::PathConfig {
     actix_web::web::PathConfig::default().error_handler(|_err, _req| AppError::NotFound.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("src folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("source");
+                // Unit tests may make up codes to test the machinery itself.
+                let live = text.split("#[cfg(test)]").next().unwrap_or_default();
+                out.push((path.display().to_string(), live.to_owned()));
+            }
+        }
+    }
+
+    #[test]
+    fn every_code_the_source_answers_with_is_registered() {
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        // Codes given to the error's constructors, to the helpers that pass one on
+        // (`on_unique`, `clean_text`, `one_of`, `clean_long_text`, `Invalid`), and
+        // the refusal enums' `code()` arms.
+        let direct = regex::Regex::new(
+            r#"(?s)(?:AppError::(?:Unauthorized|Forbidden|Conflict|Gone|Unprocessable|TooMany|Unavailable|rule)\(\s*|Invalid\(\s*)"([a-z_]+)""#,
+        )
+        .expect("regex");
+        let helpers =
+            regex::Regex::new(r"(?s)\b(?:on_unique|clean_text|one_of|clean_long_text)\(([^;]*?)\)")
+                .expect("regex");
+        let literal = regex::Regex::new(r#""([a-z]+(?:_[a-z]+)*)""#).expect("regex");
+        let arms = regex::Regex::new(r#"Refusal::\w+ => "([a-z_]+)""#).expect("regex");
+        let mut used = Vec::new();
+        for (file, text) in &files {
+            for c in direct.captures_iter(text).chain(arms.captures_iter(text)) {
+                used.push((file.clone(), c[1].to_owned()));
+            }
+            for call in helpers.captures_iter(text) {
+                for c in literal.captures_iter(&call[1]) {
+                    used.push((file.clone(), c[1].to_owned()));
+                }
+            }
+        }
+        assert!(
+            used.len() > 100,
+            "the scan finds the codes ({})",
+            used.len()
+        );
+        let missing: Vec<_> = used.iter().filter(|(_, c)| !is_registered(c)).collect();
+        assert!(missing.is_empty(), "codes not in error::CODES: {missing:?}");
+    }
+
+    #[test]
+    fn the_registry_has_each_code_once_in_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for (code, status, meaning) in CODES {
+            assert!(seen.insert(code), "{code} twice");
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code}"
+            );
+            assert!((400..600).contains(status), "{code}");
+            assert!(!meaning.is_empty(), "{code}");
+        }
+    }
+
+    #[test]
+    fn an_unregistered_code_is_caught_by_the_scan_rule() {
+        assert!(!is_registered("no_such_code"));
+        assert!(is_registered("not_found") && is_registered("internal"));
+    }
 }

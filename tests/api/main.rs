@@ -1,4 +1,9 @@
 //! HTTP tests over real sockets against a server bound to port 0.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop at the first surprise"
+)]
 #[path = "../support/mod.rs"]
 mod support;
 

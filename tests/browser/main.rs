@@ -3,6 +3,11 @@
 //! Each test starts its own chromedriver on a free port and a Chromium with a
 //! fresh profile at phone size (360×640). Without `/usr/bin/chromedriver` the
 //! tests fail (CI installs it); `QUNJIA_SKIP_BROWSER=1` skips them instead.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop at the first surprise"
+)]
 mod officer_cases;
 #[path = "../support/mod.rs"]
 mod support;

@@ -1,5 +1,10 @@
 //! Tests of the `qunjia` binary itself: configuration refusals, the log SMS
 //! provider, `migrate`, `grant`, `demo`, restarts, and graceful shutdown on SIGTERM.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop at the first surprise"
+)]
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;

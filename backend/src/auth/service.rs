@@ -1,12 +1,11 @@
 //! One-time codes, login, refresh-token rotation and logout.
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use rand::Rng;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, TransactionTrait, TryInsertResult,
 };
-use sha2::Sha256;
 
 use crate::auth::jwt::{ACCESS_TTL_SECS, Claims, JwtKeys, TokenType};
 use crate::auth::phone::Phone;
@@ -26,7 +25,7 @@ pub const DAILY_CODES: u32 = 10;
 pub const MAX_ATTEMPTS: i32 = 5;
 
 fn hash_code(key: &[u8], phone: &str, code: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac = crate::crypto::hmac_sha256(key);
     mac.update(phone.as_bytes());
     mac.update(b":");
     mac.update(code.as_bytes());

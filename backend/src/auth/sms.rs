@@ -24,6 +24,10 @@ const RETRIES: u32 = 2;
 
 impl SmsSender {
     /// A sender for the provider, with a 5 s timeout per gateway call.
+    #[expect(
+        clippy::expect_used,
+        reason = "start-up: a client without custom TLS always builds"
+    )]
     pub fn new(provider: SmsProvider) -> SmsSender {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))

@@ -499,10 +499,10 @@ async fn mark_done_in<C: ConnectionTrait>(
         },
     )
     .await?;
-    Ok(visits_json(txn, key, vec![visit])
+    visits_json(txn, key, vec![visit])
         .await?
         .pop()
-        .expect("one visit in, one out"))
+        .ok_or_else(|| AppError::Internal("visit view missing".into()))
 }
 
 fn class_zh(c: &str) -> &'static str {

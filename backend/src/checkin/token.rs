@@ -5,8 +5,7 @@
 //! code is taken from bytes of the same MAC that the token never shows.
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 
 /// Seconds per window.
 pub const WINDOW_SECS: i64 = 30;
@@ -41,7 +40,7 @@ pub fn activity_key(secret: &[u8], checkin_key: &str) -> [u8; 32] {
 }
 
 fn mac_bytes(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac = crate::crypto::hmac_sha256(key);
     for p in parts {
         mac.update(p);
     }
@@ -93,7 +92,7 @@ pub fn peek(token: &str) -> Option<Claims> {
 pub fn verify(key: &[u8; 32], token: &str) -> Option<Claims> {
     let claims = peek(token)?;
     let raw = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac = crate::crypto::hmac_sha256(key);
     mac.update(b"qr");
     mac.update(&claims.activity_id.to_be_bytes());
     mac.update(&(claims.window as u32).to_be_bytes());
@@ -105,7 +104,9 @@ pub fn verify(key: &[u8; 32], token: &str) -> Option<Claims> {
 /// The short code for an activity and window.
 pub fn short_code(key: &[u8; 32], activity_id: i64, window: i64) -> String {
     let mac = full_mac(key, activity_id, window);
-    let mut n = u64::from_be_bytes(mac[16..24].try_into().expect("8 bytes"));
+    let mut eight = [0u8; 8];
+    eight.copy_from_slice(&mac[16..24]);
+    let mut n = u64::from_be_bytes(eight);
     let base = ALPHABET.len() as u64;
     (0..SHORT_CODE_LEN)
         .map(|_| {

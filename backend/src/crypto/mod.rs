@@ -84,6 +84,10 @@ impl DataKey {
     pub fn seal_bytes(&self, plain: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
+        #[expect(
+            clippy::expect_used,
+            reason = "AES-GCM of an in-memory buffer cannot fail"
+        )]
         let ct = self
             .current
             .encrypt(&Nonce::from(nonce), plain)
@@ -106,7 +110,9 @@ impl DataKey {
             return Err(AppError::Internal("sealed value too short".into()));
         }
         let (nonce, ct) = sealed.split_at(NONCE_LEN);
-        let nonce = Nonce::from(<[u8; NONCE_LEN]>::try_from(nonce).expect("split at NONCE_LEN"));
+        let mut exact = [0u8; NONCE_LEN];
+        exact.copy_from_slice(nonce);
+        let nonce = Nonce::from(exact);
         if let Ok(plain) = self.current.decrypt(&nonce, ct) {
             return Ok((plain, OpenedWith::Current));
         }
@@ -179,6 +185,13 @@ pub async fn check_opens(db: &sea_orm::DatabaseConnection, key: &DataKey) -> any
         }
     }
     Ok(())
+}
+
+/// HMAC-SHA256 keyed with `key`: the one place a MAC is made (JWT and OTP key
+/// derivation, OTP hashes, check-in tokens).
+#[expect(clippy::expect_used, reason = "HMAC takes a key of any length")]
+pub fn hmac_sha256(key: &[u8]) -> hmac::Hmac<sha2::Sha256> {
+    <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key).expect("HMAC takes any key length")
 }
 
 #[cfg(test)]

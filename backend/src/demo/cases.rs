@@ -119,7 +119,9 @@ struct Case<'a> {
 async fn case<C: ConnectionTrait>(db: &C, key: &DataKey, c: Case<'_>) -> AppResult<i64> {
     let (_, _, first_days, first_hours, _) = c.steps[0];
     let created = ago(first_days, first_hours);
-    let (status, _, last_days, last_hours, _) = *c.steps.last().expect("a case has a first step");
+    let Some(&(status, _, last_days, last_hours, _)) = c.steps.last() else {
+        return Err(AppError::Internal("a demo case without steps".into()));
+    };
     let updated = ago(last_days, last_hours);
     let resolved_at = c
         .steps
