@@ -16,6 +16,7 @@ pub mod db;
 pub mod demo;
 pub mod entity;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod idempotency;
 pub mod memberships;

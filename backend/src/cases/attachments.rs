@@ -26,6 +26,7 @@ use crate::cases::files::{self, FileKind};
 use crate::clock::{now_ms, rfc3339};
 use crate::entity::{case_attachments, cases};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::export;
 use crate::idempotency::{self, Work};
 use crate::state::AppState;
 
@@ -375,14 +376,12 @@ async fn download_attachment(
         .await?;
     }
     let ext = FileKind::from_content_type(&row.content_type).map_or("bin", FileKind::ext);
-    Ok(HttpResponse::Ok()
-        .content_type(row.content_type.as_str())
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"case-{}-{}.{ext}\"", case.id, row.id),
-        ))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(bytes))
+    Ok(export::attachment(
+        &row.content_type,
+        &format!("case-{}-{}.{ext}", case.id, row.id),
+    )
+    .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+    .body(bytes))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::auth::AuthUser;
 use crate::auth::scope::admin_region_ids;
 use crate::entity::{regions, units};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::export;
 use crate::extract::Json;
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
@@ -286,16 +287,6 @@ async fn example_region_code(state: &AppState, me: &AuthUser) -> AppResult<Strin
     Ok(region.map_or_else(|| "340100".to_owned(), |r| r.code))
 }
 
-fn download(content_type: &str, name: &str, body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .body(body)
-}
-
 /// The CSV import template (UTF-8 with BOM): header and one example row.
 #[utoipa::path(
     tag = "units",
@@ -309,8 +300,8 @@ fn download(content_type: &str, name: &str, body: Vec<u8>) -> HttpResponse {
 #[get("/units/import-template.csv")]
 async fn template_csv(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     let code = example_region_code(&state, &me).await?;
-    Ok(download(
-        "text/csv; charset=utf-8",
+    Ok(export::download(
+        export::CSV,
         "units-import-template.csv",
         import::template_csv(&code)?,
     ))
@@ -329,8 +320,8 @@ async fn template_csv(state: web::Data<AppState>, me: AuthUser) -> AppResult<Htt
 #[get("/units/import-template.xlsx")]
 async fn template_xlsx(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     let code = example_region_code(&state, &me).await?;
-    Ok(download(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    Ok(export::download(
+        export::XLSX,
         "units-import-template.xlsx",
         import::template_xlsx(&code)?,
     ))
