@@ -34,3 +34,4 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod units;
+pub mod upload;
