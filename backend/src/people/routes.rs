@@ -76,7 +76,7 @@ async fn export_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRe
 async fn delete_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     service::anonymise(&state.db, &me.user).await?;
     Ok(HttpResponse::Accepted()
-        .cookie(crate::auth::routes::clear_cookie(&state))
+        .cookie(crate::auth::session::clear_cookie(&state))
         .json(Deleted {
             status: "anonymised".into(),
         }))
