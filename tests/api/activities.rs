@@ -800,3 +800,65 @@ async fn attendance_lists_check_ins_with_masked_phones_and_the_csv_marks_no_show
     assert_eq!(text.matches("未签到").count(), 1, "{text}");
     assert!(text.contains("职工2"));
 }
+
+#[tokio::test]
+async fn attendance_csv_returns_200_with_formula_text_quoted_when_names_and_reasons_start_like_formulas()
+ {
+    // Arrange: a checked-in worker, one whose check-in was undone, and a no-show,
+    // each with text that Excel would run as a formula.
+    let s = setup().await;
+    let app = &s.w.app;
+    let mut b = activity_body(s.org);
+    b["audience"] = json!("public");
+    let aid = id(&create(app, &s.officer.access, &b).await);
+    let people = quick_users(app, 3, "135").await;
+    let names = ["=HYPERLINK(\"http://x\")", "+1", "@SUM(A1)"];
+    for ((uid, t), name) in people.iter().zip(names) {
+        users::Entity::update_many()
+            .col_expr(users::Column::Name, sea_orm::sea_query::Expr::value(name))
+            .filter(users::Column::Id.eq(*uid))
+            .exec(&app.state.db)
+            .await
+            .expect("name");
+        assert_eq!(
+            app.post_auth(&signup_path(aid), t, &json!({}))
+                .await
+                .status(),
+            201
+        );
+    }
+    let now = Utc::now().timestamp_millis();
+    for (i, (uid, _)) in people[..2].iter().enumerate() {
+        checkins::Entity::insert(checkins::ActiveModel {
+            activity_id: Set(aid),
+            user_id: Set(*uid),
+            method: Set("manual".into()),
+            checked_in_at: Set(now),
+            undone_at: Set((i == 1).then_some(now)),
+            undo_reason: Set((i == 1).then(|| "-签错了".to_owned())),
+            ..Default::default()
+        })
+        .exec(&app.state.db)
+        .await
+        .expect("check-in");
+    }
+
+    // Act
+    let res = app
+        .get_auth(&format!("{ACTS}/{aid}/attendance.csv"), &s.officer.access)
+        .await;
+
+    // Assert
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.expect("body");
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]));
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.expect("row").iter().map(str::to_owned).collect())
+        .collect();
+    let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, ["'=HYPERLINK(\"http://x\")", "'+1", "'@SUM(A1)"]);
+    assert_eq!(rows[1][8], "'-签错了");
+    assert!(rows.iter().all(|r| !r[1].starts_with('\'')), "{rows:?}");
+}

@@ -1022,6 +1022,49 @@ async fn import_returns_4xx_and_stores_nothing_when_upload_is_not_allowed() {
 }
 
 #[tokio::test]
+async fn import_returns_400_and_stores_nothing_when_the_form_has_a_part_besides_one_file() {
+    // Arrange: the one upload reader takes exactly one part named `file`.
+    let app = spawn_app().await;
+    let admin = admin_of(&app, "13800000001", HEFEI).await;
+    let hefei = app.region_id(HEFEI).await;
+    let good = csv(&[line(HEFEI, "甲公司", &uscc(80), "企业", "30")], true);
+    let part = |name: &str, bytes: &[u8]| {
+        let mut out = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"units.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .into_bytes();
+        out.extend_from_slice(bytes);
+        out.extend_from_slice(b"\r\n");
+        out
+    };
+    let forms = [
+        [part("file", &good), part("note", b"hello")].concat(),
+        [part("file", &good), part("file", &good)].concat(),
+    ];
+
+    for form in forms {
+        // Act
+        let res = app
+            .client
+            .post(app.url(&format!("{UNITS}/import?region_id={hefei}")))
+            .bearer_auth(&admin.access)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body([form, format!("--{BOUNDARY}--\r\n").into_bytes()].concat())
+            .send()
+            .await
+            .expect("request");
+
+        // Assert
+        assert_eq!(error_code(res).await, (400, "bad_request".to_owned()));
+    }
+    assert_eq!(unit_count(&app).await, 0);
+    assert_eq!(audit_count(&app, "unit.import").await, 0);
+}
+
+#[tokio::test]
 async fn import_returns_422_when_a_row_lies_outside_the_region() {
     // Arrange: rows of Wuhu imported under Hefei by the province admin.
     let app = spawn_app().await;

@@ -11,7 +11,8 @@ use crate::auth::phone::mask;
 use crate::auth::scope::{admin_region_ids, path_within};
 use crate::clock::rfc3339;
 use crate::entity::{activities, checkins, signups, units, users};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
+use crate::export::Csv;
 
 /// People by id, with whether the viewer may see each one's full phone (an
 /// admin whose region covers the person's unit).
@@ -143,9 +144,7 @@ pub async fn attendance_csv(
         .filter(|c| c.undone_at.is_none())
         .map(|c| c.user_id)
         .collect();
-    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let csv_err = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
-    w.write_record([
+    let mut w = Csv::new(&[
         "姓名",
         "手机号",
         "是否报名",
@@ -155,8 +154,7 @@ pub async fn attendance_csv(
         "扫码时间",
         "撤销时间",
         "撤销原因",
-    ])
-    .map_err(csv_err)?;
+    ])?;
     let method_zh = |m: &str| match m {
         "qr" => "扫码",
         "short_code" => "签到码",
@@ -173,7 +171,7 @@ pub async fn attendance_csv(
                 )
             })
             .unwrap_or_default();
-        w.write_record([
+        w.line([
             name.as_str(),
             phone.as_str(),
             if signed_ids.contains(&c.user_id) {
@@ -191,8 +189,7 @@ pub async fn attendance_csv(
             &c.scanned_at.map(rfc3339).unwrap_or_default(),
             &c.undone_at.map(rfc3339).unwrap_or_default(),
             c.undo_reason.as_deref().unwrap_or_default(),
-        ])
-        .map_err(csv_err)?;
+        ])?;
     }
     for s in signed.iter().filter(|s| !standing.contains(&s.user_id)) {
         if checks.iter().any(|c| c.user_id == s.user_id) {
@@ -207,7 +204,7 @@ pub async fn attendance_csv(
                 )
             })
             .unwrap_or_default();
-        w.write_record([
+        w.line([
             name.as_str(),
             phone.as_str(),
             "是",
@@ -217,8 +214,7 @@ pub async fn attendance_csv(
             "",
             "",
             "",
-        ])
-        .map_err(csv_err)?;
+        ])?;
     }
     audit::record(
         db,
@@ -232,6 +228,5 @@ pub async fn attendance_csv(
         },
     )
     .await?;
-    w.into_inner()
-        .map_err(|e| AppError::Internal(format!("csv: {e}")))
+    w.finish()
 }

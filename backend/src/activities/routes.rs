@@ -20,6 +20,7 @@ use crate::auth::scope::{Refusal, admin_region, is_admin};
 use crate::clock::rfc3339;
 use crate::entity::{activities, centres};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::export;
 use crate::extract::Json;
 use crate::idempotency::{self, Work};
 use crate::orgs::dto::clean_text;
@@ -416,13 +417,11 @@ async fn attendance_csv(
 ) -> AppResult<HttpResponse> {
     let a = access::managed_activity(&state.db, &me, id.into_inner(), Onlookers::Forbidden).await?;
     let body = attendance_service::attendance_csv(&state.db, &me, &a, ip(&req, &state)).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"attendance-{}.csv\"", a.id),
-        ))
-        .body(body))
+    Ok(export::download(
+        export::CSV,
+        &format!("attendance-{}.csv", a.id),
+        body,
+    ))
 }
 
 /// The caller's sign-ups, newest first.

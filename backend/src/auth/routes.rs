@@ -1,20 +1,15 @@
 //! `/auth/otp`, `/auth/login`, `/auth/refresh`, `/auth/logout`.
-use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::auth::client_ip::client_ip;
 use crate::auth::dto::{LoginRequest, OtpRequest, OtpSent, RefreshRequest, TokenPair};
-use crate::auth::jwt::REFRESH_TTL_SECS;
 use crate::auth::phone::Phone;
 use crate::auth::service;
+use crate::auth::session::{self, clear_cookie};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
 use crate::people;
 use crate::state::AppState;
-
-/// The session cookie of the PWA: HttpOnly, SameSite=Strict, only sent to `/api/v1/auth`.
-pub const SESSION_COOKIE: &str = "qunjia_refresh";
-const COOKIE_PATH: &str = "/api/v1/auth";
 
 /// Registers the auth routes.
 pub fn config(cfg: &mut impl crate::routing::register::Routes) {
@@ -22,21 +17,6 @@ pub fn config(cfg: &mut impl crate::routing::register::Routes) {
         .service(login)
         .service(refresh)
         .service(logout);
-}
-
-fn session_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, value)
-        .path(COOKIE_PATH)
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.settings.public_url.starts_with("https://"))
-        .max_age(CookieDuration::seconds(max_age_secs))
-        .finish()
-}
-
-/// Removes the session cookie from the browser.
-pub fn clear_cookie(state: &AppState) -> Cookie<'static> {
-    session_cookie(state, String::new(), 0)
 }
 
 async fn pair_response(
@@ -58,7 +38,7 @@ async fn pair_response(
     };
     let mut res = HttpResponse::Ok();
     if use_cookie {
-        res.cookie(session_cookie(state, refresh_token, REFRESH_TTL_SECS));
+        res.cookie(session::cookie(state, refresh_token));
     }
     Ok(res.json(body))
 }
@@ -137,11 +117,7 @@ fn presented_token(req: &HttpRequest, body: &[u8]) -> AppResult<(String, bool)> 
         }
         return Ok((t, false));
     }
-    match req
-        .cookie(SESSION_COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| !v.is_empty())
-    {
+    match session::presented(req) {
         Some(v) => Ok((v, true)),
         None => Err(AppError::Unauthorized("unauthorized", "请先登录")),
     }

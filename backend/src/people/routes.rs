@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, delete, get, patch, web};
 
 use crate::auth::AuthUser;
 use crate::error::{AppResult, ErrorBody};
+use crate::export;
 use crate::extract::Json;
 use crate::people::dto::{Deleted, PatchMe, User};
 use crate::people::service;
@@ -62,12 +63,7 @@ async fn patch_me(
 #[get("/me/export")]
 async fn export_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     let data = service::export(&state.db, &me.user, &me.roles).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            "Content-Disposition",
-            "attachment; filename=\"qunjia-my-data.json\"",
-        ))
-        .json(data))
+    Ok(export::attachment("application/json", "qunjia-my-data.json").json(data))
 }
 
 /// Anonymises the caller's account (PIPL right to deletion).
@@ -80,7 +76,7 @@ async fn export_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRe
 async fn delete_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     service::anonymise(&state.db, &me.user).await?;
     Ok(HttpResponse::Accepted()
-        .cookie(crate::auth::routes::clear_cookie(&state))
+        .cookie(crate::auth::session::clear_cookie(&state))
         .json(Deleted {
             status: "anonymised".into(),
         }))

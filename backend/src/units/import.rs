@@ -15,6 +15,7 @@ use sea_orm::{
 use crate::clock::now_ms;
 use crate::entity::{regions, units};
 use crate::error::{AppError, AppResult, RowError};
+use crate::export::{self, Csv, xlsx_error};
 use crate::units::service::{
     self, Invalid, NewUnit, UnitKind, parse_employees, parse_industry, parse_name, parse_uscc,
 };
@@ -88,39 +89,27 @@ pub fn template_example(region_code: &str) -> Vec<String> {
     .collect()
 }
 
-/// The CSV template: UTF-8 with a BOM so that Excel reads the Chinese right.
+/// The CSV template (UTF-8 with a BOM, like every CSV download).
 pub fn template_csv(region_code: &str) -> AppResult<Vec<u8>> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(template_headers())
-            .and_then(|_| w.write_record(template_example(region_code)))
-            .and_then(|_| w.flush().map_err(Into::into))
-            .map_err(|e| AppError::Internal(format!("csv template: {e}")))?;
-    }
-    Ok(out)
+    let mut w = Csv::new(&template_headers())?;
+    w.line(template_example(region_code))?;
+    w.finish()
 }
 
 /// The XLSX template; every cell is text so codes keep their leading digits.
 pub fn template_xlsx(region_code: &str) -> AppResult<Vec<u8>> {
-    let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx template: {e}"));
+    let headers = template_headers();
     let mut book = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
     let sheet = book.add_worksheet();
-    sheet.set_name("单位").map_err(err)?;
-    for (col, (header, example)) in template_headers()
-        .iter()
-        .zip(template_example(region_code))
-        .enumerate()
-    {
-        let col = col as u16;
+    sheet.set_name("单位").map_err(xlsx_error)?;
+    export::xlsx_header(sheet, &headers, std::iter::repeat_n(22.0, headers.len()))
+        .map_err(xlsx_error)?;
+    for (col, example) in template_example(region_code).into_iter().enumerate() {
         sheet
-            .write_string_with_format(0, col, header, &bold)
-            .map_err(err)?;
-        sheet.write_string(1, col, example).map_err(err)?;
-        sheet.set_column_width(col, 22).map_err(err)?;
+            .write_string(1, col as u16, example)
+            .map_err(xlsx_error)?;
     }
-    book.save_to_buffer().map_err(err)
+    book.save_to_buffer().map_err(xlsx_error)
 }
 
 // ---------------------------------------------------------------- reading
@@ -140,7 +129,7 @@ impl Format {
         if bytes.starts_with(b"PK\x03\x04") {
             return Ok(Format::Xlsx);
         }
-        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let text = bytes.strip_prefix(export::BOM).unwrap_or(bytes);
         if std::str::from_utf8(text).is_ok() && !text.contains(&0) {
             return Ok(Format::Csv);
         }
@@ -182,7 +171,7 @@ pub fn read(bytes: &[u8], format: Format) -> AppResult<Sheet> {
 }
 
 fn read_csv(bytes: &[u8]) -> AppResult<Sheet> {
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = bytes.strip_prefix(export::BOM).unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

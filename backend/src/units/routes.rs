@@ -1,9 +1,7 @@
 //! The units register: `POST/GET /units`, `GET/PATCH /units/{id}`, the bulk
 //! import with its templates, and `GET /units/lookup` for workers.
 use actix_multipart::Multipart;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use futures_util::StreamExt;
 use sea_orm::EntityTrait;
 
 use crate::audit::client_ip_of as ip;
@@ -11,6 +9,7 @@ use crate::auth::AuthUser;
 use crate::auth::scope::admin_region_ids;
 use crate::entity::regions;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::export;
 use crate::extract::Json;
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
@@ -20,6 +19,13 @@ use crate::units::dto::{
 };
 use crate::units::import::{self, Format, MAX_FILE_BYTES};
 use crate::units::service::{self, NewUnit, UnitChanges, UnitKind};
+use crate::upload::{self, Limit};
+
+/// What an import may be: the file, and room for the multipart framing around it.
+const UPLOAD: Limit = Limit {
+    file_bytes: MAX_FILE_BYTES,
+    framing_bytes: 64 * 1024,
+};
 
 /// Registers the unit routes; the fixed paths come before `/units/{id}`.
 pub fn config(cfg: &mut impl crate::routing::register::Routes) {
@@ -232,16 +238,6 @@ async fn example_region_code(state: &AppState, me: &AuthUser) -> AppResult<Strin
     Ok(region.map_or_else(|| "340100".to_owned(), |r| r.code))
 }
 
-fn download(content_type: &str, name: &str, body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .body(body)
-}
-
 /// The CSV import template (UTF-8 with BOM): header and one example row.
 #[utoipa::path(
     tag = "units",
@@ -255,8 +251,8 @@ fn download(content_type: &str, name: &str, body: Vec<u8>) -> HttpResponse {
 #[get("/units/import-template.csv")]
 async fn template_csv(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     let code = example_region_code(&state, &me).await?;
-    Ok(download(
-        "text/csv; charset=utf-8",
+    Ok(export::download(
+        export::CSV,
         "units-import-template.csv",
         import::template_csv(&code)?,
     ))
@@ -275,44 +271,11 @@ async fn template_csv(state: web::Data<AppState>, me: AuthUser) -> AppResult<Htt
 #[get("/units/import-template.xlsx")]
 async fn template_xlsx(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     let code = example_region_code(&state, &me).await?;
-    Ok(download(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    Ok(export::download(
+        export::XLSX,
         "units-import-template.xlsx",
         import::template_xlsx(&code)?,
     ))
-}
-
-/// Reads the multipart field `file` into memory, up to `MAX_FILE_BYTES`.
-async fn read_file_field(req: &HttpRequest, mut form: Multipart) -> AppResult<Vec<u8>> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    // Room for the multipart framing around the file itself.
-    if declared.is_some_and(|n| n > MAX_FILE_BYTES + 64 * 1024) {
-        return Err(AppError::PayloadTooLarge);
-    }
-    let malformed = |_| AppError::bad_request("请以 multipart/form-data 上传文件（字段 file）");
-    let mut file = None;
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(malformed)?;
-        let is_file = field.name() == Some("file") && file.is_none();
-        let mut buf = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(malformed)?;
-            if is_file {
-                if buf.len() + chunk.len() > MAX_FILE_BYTES {
-                    return Err(AppError::PayloadTooLarge);
-                }
-                buf.extend_from_slice(&chunk);
-            }
-        }
-        if is_file {
-            file = Some(buf);
-        }
-    }
-    file.ok_or_else(|| AppError::bad_request("缺少上传文件（字段 file）"))
 }
 
 /// Imports units from a CSV or XLSX file: every row is checked, then all are stored or none.
@@ -323,7 +286,7 @@ async fn read_file_field(req: &HttpRequest, mut form: Multipart) -> AppResult<Ve
     request_body(content_type = "multipart/form-data", content = ImportUpload),
     responses(
         (status = 201, body = Imported),
-        (status = 400, description = "region_id or the file field missing, not multipart", body = ErrorBody),
+        (status = 400, description = "region_id or the file field missing, not multipart, or a part other than one `file`", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "Not an admin of the region", body = ErrorBody),
         (status = 409, description = "uscc_exists: registered meanwhile by someone else", body = ErrorBody),
@@ -345,7 +308,7 @@ async fn import_units(
         .ok_or_else(|| AppError::bad_request("缺少 region_id"))?;
     service::require_admin(&me.roles)?;
     let scope = service::writable_region(&state.db, &me.roles, region_id).await?;
-    let bytes = read_file_field(&req, form).await?;
+    let bytes = upload::read_file(&req, form, UPLOAD).await?.bytes;
     let format = Format::detect(&bytes)?;
     let started = std::time::Instant::now();
     let sheet = web::block(move || import::read(&bytes, format))
