@@ -23,16 +23,17 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Server, cpus, env_database_url, env_num, loadavg, ms};
-use migration::{Migrator, MigratorTrait};
+use common::{
+    BenchDb, ROWS_PER_INSERT, Server, bulk_insert, cpus, env_num, grant_role, ids, loadavg, ms,
+    province,
+};
 use qunjia::crypto::DataKey;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
 /// The data key the server is given (through its data folder), so that the
 /// sealed descriptions written here open there.
 const DATA_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
-const ROWS_PER_INSERT: usize = 500;
 /// Statuses in the mix, with their weight out of 20.
 const STATUS_MIX: [(&str, usize); 7] = [
     ("submitted", 4),
@@ -54,23 +55,6 @@ fn status_of(i: usize) -> &'static str {
         slot -= w;
     }
     "submitted"
-}
-
-async fn ids(db: &DatabaseConnection, sql: &str) -> Vec<i64> {
-    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .expect("ids")
-        .iter()
-        .map(|r| r.try_get("", "id").expect("id"))
-        .collect()
-}
-
-async fn insert_rows(db: &DatabaseConnection, head: &str, rows: &[String]) {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        db.execute_unprepared(&format!("{head} VALUES {}", chunk.join(",")))
-            .await
-            .unwrap_or_else(|e| panic!("{head}: {e}"));
-    }
 }
 
 /// Median and p99 of latencies, in ms.
@@ -123,33 +107,8 @@ async fn main() {
     let calls = env_num("BENCH_CALLS", 300);
     let n_people = (n_cases / 5).max(1);
     let temp = tempfile::tempdir().expect("temp dir");
-    let pg_server = env_database_url().map(|s| s.trim_end_matches('/').to_owned());
-    let (url, pg_name) = match &pg_server {
-        Some(server) => {
-            let name = format!("qunjia_bench_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(format!("{server}/postgres"))
-                .await
-                .expect("connect to PostgreSQL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create database");
-            admin.close().await.ok();
-            (format!("{server}/{name}"), Some(name))
-        }
-        None => (
-            format!(
-                "sqlite://{}?mode=rwc",
-                temp.path().join("bench.db").display()
-            ),
-            None,
-        ),
-    };
-    let engine = if pg_name.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let bench_db = BenchDb::create(temp.path()).await;
+    let engine = bench_db.engine();
     println!("qunjia case queue bench — {}", env!("CARGO_BIN_EXE_qunjia"));
     println!(
         "engine: {engine}, cpus: {}, {n_cases} cases over {n_orgs} orgs, {n_people} applicants, {calls} calls per endpoint, loadavg before: {}",
@@ -159,13 +118,8 @@ async fn main() {
 
     // Arrange: orgs, services, applicants, cases and their first history row.
     let t0 = Instant::now();
-    let db = Database::connect(&url).await.expect("connect");
-    Migrator::up(&db, None).await.expect("migrate");
-    let region_id = ids(&db, "SELECT id FROM regions ORDER BY id LIMIT 1")
-        .await
-        .first()
-        .copied()
-        .expect("a seeded region");
+    let db = bench_db.migrated().await;
+    let region_id = province(&db).await;
     let rows: Vec<String> = (0..n_orgs)
         .map(|i| {
             format!(
@@ -174,9 +128,10 @@ async fn main() {
             )
         })
         .collect();
-    insert_rows(
+    bulk_insert(
         &db,
-        "INSERT INTO orgs (name, type, form, region_id, join_code, join_policy, created_at, updated_at)",
+        "orgs",
+        "name, type, form, region_id, join_code, join_policy, created_at, updated_at",
         &rows,
     )
     .await;
@@ -194,9 +149,10 @@ async fn main() {
                 .map(move |k| format!("({o}, '{k}', '压测服务{k}', NULL, false, true, NULL, 0, 0)"))
         })
         .collect();
-    insert_rows(
+    bulk_insert(
         &db,
-        "INSERT INTO services (org_id, kind, title, description, members_only, active, created_by, created_at, updated_at)",
+        "services",
+        "org_id, kind, title, description, members_only, active, created_by, created_at, updated_at",
         &rows,
     )
     .await;
@@ -206,12 +162,7 @@ async fn main() {
     let rows: Vec<String> = (0..n_people as i64)
         .map(|i| format!("('{}', '申请人{i}', 0, 0)", first_phone + i))
         .collect();
-    insert_rows(
-        &db,
-        "INSERT INTO users (phone, name, created_at, updated_at)",
-        &rows,
-    )
-    .await;
+    bulk_insert(&db, "users", "phone, name, created_at, updated_at", &rows).await;
     let people = ids(
         &db,
         &format!("SELECT id FROM users WHERE phone >= '{first_phone}' ORDER BY id"),
@@ -297,24 +248,12 @@ async fn main() {
     // The server on that database, with the data key written here.
     let data = tempfile::tempdir().expect("data dir");
     std::fs::write(data.path().join("data_key"), DATA_KEY).expect("write data key");
-    let mut server = Server::spawn(data.path(), Some(&url), None);
+    let mut server = Server::spawn(data.path(), Some(&bench_db.url), None);
     let http = common::client(Duration::from_secs(30));
     server.wait_healthy(&http, Instant::now()).await;
     let phone = common::random_phone();
     let token = server.log_in(&http, &phone).await;
-    let officer = ids(
-        &db,
-        &format!("SELECT id FROM users WHERE phone = '{phone}'"),
-    )
-    .await
-    .first()
-    .copied()
-    .expect("officer");
-    let (role, scope) =
-        qunjia::auth::roles::parse_grant("org_admin", &format!("org:{big}")).expect("grant");
-    qunjia::auth::roles::insert_role(&db, officer, role, scope, None)
-        .await
-        .expect("insert role");
+    grant_role(&db, &phone, "org_admin", &format!("org:{big}")).await;
 
     // Warm up, and check the answers are what is timed.
     let (_, first) = time(&http, &server, &token, 5, |_| {
@@ -404,11 +343,5 @@ async fn main() {
     println!("loadavg after: {}", loadavg());
 
     db.close().await.ok();
-    if let (Some(server), Some(name)) = (pg_server, pg_name)
-        && let Ok(admin) = Database::connect(format!("{server}/postgres")).await
-    {
-        let _ = admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
-    }
+    bench_db.remove().await;
 }

@@ -23,19 +23,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Server, cpus, env_database_url, env_num, loadavg, ms};
-use migration::{Migrator, MigratorTrait};
+use common::{BenchDb, Server, bulk_insert, cpus, env_num, grant_role, ids, loadavg, ms, province};
 use qunjia::auth::jwt::{JwtKeys, TokenType};
 use qunjia::checkin::token;
 use qunjia::entity::{activities, checkins, orgs};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait,
-    QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 const CONNECTIONS: usize = 64;
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
-const ROWS_PER_INSERT: usize = 500;
 
 struct Load {
     requests: usize,
@@ -75,36 +70,27 @@ fn finish(mut all: Vec<u32>, ok: usize, errors: usize, elapsed: Duration) -> Loa
     }
 }
 
-/// 64 tasks, each POSTing a check-in for the next unused person until time is up.
-async fn check_ins(
-    server: &Server,
-    tokens: Arc<Vec<String>>,
-    activity: &activities::Model,
-    secs: u64,
-) -> Load {
+/// `CONNECTIONS` tasks, each sending what `request` builds next until time is up or
+/// it builds nothing more; an answer counts as ok when its status is `want`.
+async fn load<F>(secs: u64, want: u16, request: F) -> Load
+where
+    F: Fn(&reqwest::Client) -> Option<reqwest::RequestBuilder> + Send + Sync + 'static,
+{
     let http = http();
-    let url = server.url("/api/v1/checkins");
-    let key = token::activity_key(SECRET.as_bytes(), &activity.checkin_key);
-    let next = Arc::new(AtomicUsize::new(0));
+    let request = Arc::new(request);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
-            let (http, url, tokens, next) =
-                (http.clone(), url.clone(), tokens.clone(), next.clone());
-            let id = activity.id;
+            let (http, request) = (http.clone(), request.clone());
             tokio::spawn(async move {
                 let mut lat: Vec<u32> = Vec::with_capacity(8192);
                 let (mut ok, mut errors) = (0usize, 0usize);
                 while Instant::now() < deadline {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(access) = tokens.get(i) else { break };
-                    // What the kiosk shows now (it refreshes every window).
-                    let window = token::window_of(chrono::Utc::now().timestamp());
-                    let body = serde_json::json!({ "token": token::sign(&key, id, window) });
+                    let Some(req) = request(&http) else { break };
                     let t0 = Instant::now();
-                    let good = match http.post(&url).bearer_auth(access).json(&body).send().await {
-                        Ok(r) => r.status() == 201 && r.bytes().await.is_ok(),
+                    let good = match req.send().await {
+                        Ok(r) => r.status() == want && r.bytes().await.is_ok(),
                         Err(_) => false,
                     };
                     lat.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
@@ -128,43 +114,32 @@ async fn check_ins(
     finish(all, ok, errors, started.elapsed())
 }
 
-/// 64 tasks on `GET /health`.
+/// Each request a check-in for the next unused person, until time is up.
+async fn check_ins(
+    server: &Server,
+    tokens: Arc<Vec<String>>,
+    activity: &activities::Model,
+    secs: u64,
+) -> Load {
+    let url = server.url("/api/v1/checkins");
+    let key = token::activity_key(SECRET.as_bytes(), &activity.checkin_key);
+    let next = AtomicUsize::new(0);
+    let id = activity.id;
+    load(secs, 201, move |http| {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let access = tokens.get(i)?;
+        // What the kiosk shows now (it refreshes every window).
+        let window = token::window_of(chrono::Utc::now().timestamp());
+        let body = serde_json::json!({ "token": token::sign(&key, id, window) });
+        Some(http.post(&url).bearer_auth(access).json(&body))
+    })
+    .await
+}
+
+/// `GET /health` the same way.
 async fn health(server: &Server, secs: u64) -> Load {
-    let http = http();
     let url = server.url("/health");
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(secs);
-    let tasks: Vec<_> = (0..CONNECTIONS)
-        .map(|_| {
-            let (http, url) = (http.clone(), url.clone());
-            tokio::spawn(async move {
-                let mut lat: Vec<u32> = Vec::with_capacity(8192);
-                let (mut ok, mut errors) = (0usize, 0usize);
-                while Instant::now() < deadline {
-                    let t0 = Instant::now();
-                    let good = match http.get(&url).send().await {
-                        Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
-                        Err(_) => false,
-                    };
-                    lat.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
-                    if good {
-                        ok += 1;
-                    } else {
-                        errors += 1;
-                    }
-                }
-                (lat, ok, errors)
-            })
-        })
-        .collect();
-    let (mut all, mut ok, mut errors) = (Vec::new(), 0, 0);
-    for t in tasks {
-        let (l, o, e) = t.await.expect("task");
-        all.extend(l);
-        ok += o;
-        errors += e;
-    }
-    finish(all, ok, errors, started.elapsed())
+    load(secs, 200, move |http| Some(http.get(&url))).await
 }
 
 fn print(name: &str, l: &Load) {
@@ -183,33 +158,8 @@ async fn run() {
     let n_users = env_num("BENCH_USERS", 50_000);
     let secs = env_num("BENCH_SECS", 10) as u64;
     let temp = tempfile::tempdir().expect("temp dir");
-    let pg_server = env_database_url().map(|s| s.trim_end_matches('/').to_owned());
-    let (url, pg_name) = match &pg_server {
-        Some(server) => {
-            let name = format!("qunjia_bench_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(format!("{server}/postgres"))
-                .await
-                .expect("connect to PostgreSQL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create database");
-            admin.close().await.ok();
-            (format!("{server}/{name}"), Some(name))
-        }
-        None => (
-            format!(
-                "sqlite://{}?mode=rwc",
-                temp.path().join("bench.db").display()
-            ),
-            None,
-        ),
-    };
-    let engine = if pg_name.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let bench_db = BenchDb::create(temp.path()).await;
+    let engine = bench_db.engine();
     println!("qunjia check-in bench — {}", env!("CARGO_BIN_EXE_qunjia"));
     println!(
         "engine: {engine}, cpus: {}, {CONNECTIONS} connections × {secs} s, {n_users} people, loadavg before: {}",
@@ -219,18 +169,8 @@ async fn run() {
 
     // Arrange: schema, an org, an open public activity running now, the people.
     let t0 = Instant::now();
-    let db = Database::connect(&url).await.expect("connect");
-    Migrator::up(&db, None).await.expect("migrate");
-    let region_id: i64 = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT id FROM regions ORDER BY id LIMIT 1",
-        ))
-        .await
-        .expect("region")
-        .expect("a seeded region")
-        .try_get("", "id")
-        .expect("id");
+    let db = bench_db.migrated().await;
+    let region_id = province(&db).await;
     let org = orgs::Entity::insert(orgs::ActiveModel {
         name: Set("压测工会".into()),
         org_type: Set("union".into()),
@@ -269,27 +209,16 @@ async fn run() {
     let rows: Vec<String> = (0..n_users as i64)
         .map(|i| format!("('{}', '工人{i}', 0, 0)", first_phone + i))
         .collect();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        db.execute_unprepared(&format!(
-            "INSERT INTO users (phone, name, created_at, updated_at) VALUES {}",
-            chunk.join(",")
-        ))
-        .await
-        .expect("insert users");
-    }
-    let ids: Vec<i64> = db
-        .query_all_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            format!("SELECT id FROM users WHERE phone >= '{first_phone}' ORDER BY id"),
-        ))
-        .await
-        .expect("ids")
-        .iter()
-        .map(|r| r.try_get("", "id").expect("id"))
-        .collect();
+    bulk_insert(&db, "users", "phone, name, created_at, updated_at", &rows).await;
+    let people = ids(
+        &db,
+        &format!("SELECT id FROM users WHERE phone >= '{first_phone}' ORDER BY id"),
+    )
+    .await;
     let keys = JwtKeys::new(SECRET.as_bytes(), "qunjia");
     let tokens: Arc<Vec<String>> = Arc::new(
-        ids.iter()
+        people
+            .iter()
             .map(|id| {
                 keys.issue(
                     TokenType::Access,
@@ -312,28 +241,14 @@ async fn run() {
     // A development server takes its secret from the data folder: give it ours,
     // so the bench can mint access tokens and kiosk tokens.
     std::fs::write(data.path().join("jwt_secret"), SECRET).expect("write secret");
-    let mut server = Server::spawn(data.path(), Some(&url), None);
+    let mut server = Server::spawn(data.path(), Some(&bench_db.url), None);
     let client = common::client(Duration::from_secs(5));
     server.wait_healthy(&client, Instant::now()).await;
     // The kiosk: an admin of the region logs in with the code from the log and
     // asks for the QR; its token must be the one minted here.
     let admin_phone = common::random_phone();
     let admin = server.log_in(&client, &admin_phone).await;
-    let admin_id: i64 = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            format!("SELECT id FROM users WHERE phone = '{admin_phone}'"),
-        ))
-        .await
-        .expect("admin")
-        .expect("admin exists")
-        .try_get("", "id")
-        .expect("id");
-    let (role, scope) =
-        qunjia::auth::roles::parse_grant("admin", &format!("region:{region_id}")).expect("grant");
-    qunjia::auth::roles::insert_role(&db, admin_id, role, scope, None)
-        .await
-        .expect("insert role");
+    grant_role(&db, &admin_phone, "admin", &format!("region:{region_id}")).await;
     let qr: serde_json::Value = client
         .get(server.url(&format!("/api/v1/activities/{}/checkin-qr", activity.id)))
         .bearer_auth(&admin)
@@ -384,13 +299,7 @@ async fn run() {
         ms(Duration::from_secs(secs))
     );
     db.close().await.ok();
-    if let (Some(server), Some(name)) = (pg_server, pg_name)
-        && let Ok(admin) = Database::connect(format!("{server}/postgres")).await
-    {
-        let _ = admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
-    }
+    bench_db.remove().await;
     assert_eq!(rows as usize, ci.ok, "rows == successes");
     assert_eq!(counter as usize, ci.ok, "counter == successes");
 }

@@ -23,29 +23,19 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Server, client, cpus, env_database_url, env_num, grant, loadavg, mib, ms};
-use migration::{Migrator, MigratorTrait};
+use common::{BenchDb, Server, bulk_insert, client, cpus, env_num, grant, loadavg, mib, ms};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 
 const ADMIN_PHONE: &str = "13800000000";
-const ROWS_PER_INSERT: usize = 500;
 
 // ---------------------------------------------------------------- data set
 
 struct Region {
     id: i64,
     path: String,
-}
-
-/// Inserts `rows` (already-quoted value tuples) into `table(columns)`, many per statement.
-async fn bulk<C: ConnectionTrait>(db: &C, table: &str, columns: &str, rows: &[String]) {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let sql = format!("INSERT INTO {table} ({columns}) VALUES {}", chunk.join(","));
-        db.execute_unprepared(&sql).await.expect("bulk insert");
-    }
 }
 
 struct DataSet {
@@ -161,7 +151,7 @@ async fn generate(db: &DatabaseConnection, n_units: usize, n_orgs: usize) -> Dat
     }
     let txn = db.begin().await.expect("begin");
     let region_count = rows.len();
-    bulk(
+    bulk_insert(
         &txn,
         "regions",
         "id, code, name, kind, level, parent_id, path, created_at",
@@ -193,7 +183,7 @@ async fn generate(db: &DatabaseConnection, n_units: usize, n_orgs: usize) -> Dat
             if party { "TRUE" } else { "FALSE" },
         ));
     }
-    bulk(
+    bulk_insert(
         &txn,
         "units",
         "id, name, uscc, kind, region_id, employee_count, above_scale, has_party_org, created_at, updated_at",
@@ -227,14 +217,14 @@ async fn generate(db: &DatabaseConnection, n_units: usize, n_orgs: usize) -> Dat
             link_rows.push(format!("({o}, {u})"));
         }
     }
-    bulk(
+    bulk_insert(
         &txn,
         "orgs",
         "id, name, type, form, region_id, join_code, join_policy, created_at, updated_at, dissolved_at",
         &org_rows,
     )
     .await;
-    bulk(&txn, "org_units", "org_id, unit_id", &link_rows).await;
+    bulk_insert(&txn, "org_units", "org_id, unit_id", &link_rows).await;
     if backend == DatabaseBackend::Postgres {
         for t in ["regions", "units", "orgs"] {
             txn.execute_unprepared(&format!(
@@ -343,44 +333,18 @@ async fn main() {
         }
         Err(_) => temp.path().to_owned(),
     };
-    let pg_server = env_database_url().map(|s| s.trim_end_matches('/').to_owned());
-    let (url, pg_name) = match &pg_server {
-        Some(server) => {
-            let name = format!("qunjia_bench_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(format!("{server}/postgres"))
-                .await
-                .expect("connect to PostgreSQL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create database");
-            admin.close().await.ok();
-            (format!("{server}/{name}"), Some(name))
-        }
-        None => (
-            format!(
-                "sqlite://{}?mode=rwc",
-                data.as_path().join("bench.db").display()
-            ),
-            None,
-        ),
-    };
+    let bench_db = BenchDb::create(&data).await;
     println!("qunjia province bench — {}", env!("CARGO_BIN_EXE_qunjia"));
     println!(
         "engine: {}, cpus: {}, loadavg before: {}",
-        if pg_name.is_some() {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        },
+        bench_db.engine(),
         cpus(),
         loadavg()
     );
 
     // Arrange: schema, data set, an admin of the province.
     let t0 = Instant::now();
-    let db = Database::connect(&url).await.expect("connect");
-    Migrator::up(&db, None).await.expect("migrate");
+    let db = bench_db.migrated().await;
     let set = generate(&db, n_units, n_orgs).await;
     db.close().await.ok();
     println!(
@@ -393,14 +357,14 @@ async fn main() {
     );
     grant(
         data.as_path(),
-        Some(&url),
+        Some(&bench_db.url),
         ADMIN_PHONE,
         &format!("region:{}", set.province),
     )
     .await;
 
     let http = client(Duration::from_secs(600));
-    let mut server = Server::spawn(data.as_path(), Some(&url), None);
+    let mut server = Server::spawn(data.as_path(), Some(&bench_db.url), None);
     server.wait_healthy(&http, Instant::now()).await;
     let token = server.log_in(&http, ADMIN_PHONE).await;
     println!("server idle RSS: {:.1} MiB", mib(server.rss_kib()));
@@ -489,11 +453,5 @@ async fn main() {
     println!("loadavg after: {}", loadavg());
 
     drop(server);
-    if let (Some(server), Some(name)) = (pg_server, pg_name)
-        && let Ok(admin) = Database::connect(format!("{server}/postgres")).await
-    {
-        let _ = admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
-    }
+    bench_db.remove().await;
 }

@@ -2,7 +2,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::fk;
+use crate::{drop_tables, fk, index, unique_index};
 
 /// Anhui province and its 16 prefecture-level cities (GB/T 2260).
 const CITIES: [(&str, &str); 16] = [
@@ -163,24 +163,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_regions_parent")
-                    .table(Regions::Table)
-                    .col(Regions::ParentId)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_regions_path")
-                    .table(Regions::Table)
-                    .col(Regions::Path)
-                    .to_owned(),
-            )
-            .await?;
+        index(
+            manager,
+            "idx_regions_parent",
+            Regions::Table,
+            [Regions::ParentId],
+        )
+        .await?;
+        index(manager, "idx_regions_path", Regions::Table, [Regions::Path]).await?;
 
         manager
             .create_table(
@@ -204,24 +194,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_units_region")
-                    .table(Units::Table)
-                    .col(Units::RegionId)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_units_name")
-                    .table(Units::Table)
-                    .col(Units::Name)
-                    .to_owned(),
-            )
-            .await?;
+        index(manager, "idx_units_region", Units::Table, [Units::RegionId]).await?;
+        index(manager, "idx_units_name", Units::Table, [Units::Name]).await?;
 
         manager
             .create_table(
@@ -260,16 +234,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_otp_codes_phone")
-                    .table(OtpCodes::Table)
-                    .col(OtpCodes::Phone)
-                    .col(OtpCodes::CreatedAt)
-                    .to_owned(),
-            )
-            .await?;
+        index(
+            manager,
+            "idx_otp_codes_phone",
+            OtpCodes::Table,
+            [OtpCodes::Phone, OtpCodes::CreatedAt],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -290,24 +261,20 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_refresh_tokens_family")
-                    .table(RefreshTokens::Table)
-                    .col(RefreshTokens::Family)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_refresh_tokens_user")
-                    .table(RefreshTokens::Table)
-                    .col(RefreshTokens::UserId)
-                    .to_owned(),
-            )
-            .await?;
+        index(
+            manager,
+            "idx_refresh_tokens_family",
+            RefreshTokens::Table,
+            [RefreshTokens::Family],
+        )
+        .await?;
+        index(
+            manager,
+            "idx_refresh_tokens_user",
+            RefreshTokens::Table,
+            [RefreshTokens::UserId],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -326,18 +293,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("uq_roles_user_role_scope")
-                    .table(Roles::Table)
-                    .col(Roles::UserId)
-                    .col(Roles::Role)
-                    .col(Roles::Scope)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
+        unique_index(
+            manager,
+            "uq_roles_user_role_scope",
+            Roles::Table,
+            [Roles::UserId, Roles::Role, Roles::Scope],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -354,15 +316,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_audit_log_at")
-                    .table(AuditLog::Table)
-                    .col(AuditLog::At)
-                    .to_owned(),
-            )
-            .await?;
+        index(manager, "idx_audit_log_at", AuditLog::Table, [AuditLog::At]).await?;
 
         manager
             .create_table(
@@ -394,38 +348,33 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("uq_idempotency_user_key")
-                    .table(IdempotencyKeys::Table)
-                    .col(IdempotencyKeys::UserId)
-                    .col(IdempotencyKeys::Key)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
+        unique_index(
+            manager,
+            "uq_idempotency_user_key",
+            IdempotencyKeys::Table,
+            [IdempotencyKeys::UserId, IdempotencyKeys::Key],
+        )
+        .await?;
 
         seed_regions(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            IdempotencyKeys::Table.into_iden(),
-            RateLimits::Table.into_iden(),
-            AuditLog::Table.into_iden(),
-            Roles::Table.into_iden(),
-            RefreshTokens::Table.into_iden(),
-            OtpCodes::Table.into_iden(),
-            Users::Table.into_iden(),
-            Units::Table.into_iden(),
-            Regions::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                IdempotencyKeys::Table.into_iden(),
+                RateLimits::Table.into_iden(),
+                AuditLog::Table.into_iden(),
+                Roles::Table.into_iden(),
+                RefreshTokens::Table.into_iden(),
+                OtpCodes::Table.into_iden(),
+                Users::Table.into_iden(),
+                Units::Table.into_iden(),
+                Regions::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }
 

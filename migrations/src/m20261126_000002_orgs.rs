@@ -2,7 +2,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::fk;
+use crate::{drop_tables, fk, index, unique_index, unique_index_where};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -97,15 +97,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_orgs_region")
-                    .table(Orgs::Table)
-                    .col(Orgs::RegionId)
-                    .to_owned(),
-            )
-            .await?;
+        index(manager, "idx_orgs_region", Orgs::Table, [Orgs::RegionId]).await?;
 
         manager
             .create_table(
@@ -125,15 +117,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_org_units_unit")
-                    .table(OrgUnits::Table)
-                    .col(OrgUnits::UnitId)
-                    .to_owned(),
-            )
-            .await?;
+        index(
+            manager,
+            "idx_org_units_unit",
+            OrgUnits::Table,
+            [OrgUnits::UnitId],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -159,33 +149,29 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_memberships_org_status")
-                    .table(Memberships::Table)
-                    .col(Memberships::OrgId)
-                    .col(Memberships::Status)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_memberships_user")
-                    .table(Memberships::Table)
-                    .col(Memberships::UserId)
-                    .to_owned(),
-            )
-            .await?;
+        index(
+            manager,
+            "idx_memberships_org_status",
+            Memberships::Table,
+            [Memberships::OrgId, Memberships::Status],
+        )
+        .await?;
+        index(
+            manager,
+            "idx_memberships_user",
+            Memberships::Table,
+            [Memberships::UserId],
+        )
+        .await?;
         // One live (pending or active) membership per person and org, even under a race.
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "CREATE UNIQUE INDEX uq_memberships_live ON memberships (org_id, user_id) \
-                 WHERE status IN ('pending', 'active')",
-            )
-            .await?;
+        unique_index_where(
+            manager,
+            "uq_memberships_live",
+            "memberships",
+            &["org_id", "user_id"],
+            "status IN ('pending', 'active')",
+        )
+        .await?;
 
         manager
             .create_table(
@@ -207,31 +193,26 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("uq_leaders_org_user")
-                    .table(Leaders::Table)
-                    .col(Leaders::OrgId)
-                    .col(Leaders::UserId)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
+        unique_index(
+            manager,
+            "uq_leaders_org_user",
+            Leaders::Table,
+            [Leaders::OrgId, Leaders::UserId],
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            Leaders::Table.into_iden(),
-            Memberships::Table.into_iden(),
-            OrgUnits::Table.into_iden(),
-            Orgs::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                Leaders::Table.into_iden(),
+                Memberships::Table.into_iden(),
+                OrgUnits::Table.into_iden(),
+                Orgs::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -4,7 +4,8 @@
 //! writes (the API, the demo, an import script); every change is `count ± 1`, which
 //! concurrent transactions apply one after the other without losing any.
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DatabaseBackend;
+
+use crate::{Trigger, create_triggers, drop_triggers};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -40,6 +41,45 @@ fn orgs_set() -> String {
         .join(", ")
 }
 
+/// The three triggers that keep the counts.
+fn triggers() -> [Trigger; 3] {
+    [
+        Trigger {
+            name: "trg_org_units_ins",
+            function: "qunjia_org_units_ins",
+            event: "INSERT",
+            table: "org_units",
+            when: None,
+            body: format!(
+                "UPDATE units SET {} WHERE id = NEW.unit_id;",
+                org_units_set("NEW", "+")
+            ),
+        },
+        Trigger {
+            name: "trg_org_units_del",
+            function: "qunjia_org_units_del",
+            event: "DELETE",
+            table: "org_units",
+            when: None,
+            body: format!(
+                "UPDATE units SET {} WHERE id = OLD.unit_id;",
+                org_units_set("OLD", "-")
+            ),
+        },
+        Trigger {
+            name: "trg_orgs_live",
+            function: "qunjia_orgs_live",
+            event: "UPDATE OF \"type\", dissolved_at",
+            table: "orgs",
+            when: None,
+            body: format!(
+                "UPDATE units SET {} WHERE id IN (SELECT unit_id FROM org_units WHERE org_id = NEW.id);",
+                orgs_set()
+            ),
+        },
+    ]
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -56,92 +96,12 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         }
-        let on_insert = format!(
-            "UPDATE units SET {} WHERE id = NEW.unit_id;",
-            org_units_set("NEW", "+")
-        );
-        let on_delete = format!(
-            "UPDATE units SET {} WHERE id = OLD.unit_id;",
-            org_units_set("OLD", "-")
-        );
-        let on_org = format!(
-            "UPDATE units SET {} WHERE id IN (SELECT unit_id FROM org_units WHERE org_id = NEW.id);",
-            orgs_set()
-        );
-        match manager.get_database_backend() {
-            DatabaseBackend::Postgres => {
-                for (name, body) in [
-                    ("qunjia_org_units_ins", &on_insert),
-                    ("qunjia_org_units_del", &on_delete),
-                    ("qunjia_orgs_live", &on_org),
-                ] {
-                    db.execute_unprepared(&format!(
-                        "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ \
-                         BEGIN {body} RETURN NULL; END $$"
-                    ))
-                    .await?;
-                }
-                db.execute_unprepared(
-                    "CREATE TRIGGER trg_org_units_ins AFTER INSERT ON org_units \
-                     FOR EACH ROW EXECUTE FUNCTION qunjia_org_units_ins()",
-                )
-                .await?;
-                db.execute_unprepared(
-                    "CREATE TRIGGER trg_org_units_del AFTER DELETE ON org_units \
-                     FOR EACH ROW EXECUTE FUNCTION qunjia_org_units_del()",
-                )
-                .await?;
-                db.execute_unprepared(
-                    "CREATE TRIGGER trg_orgs_live AFTER UPDATE OF \"type\", dissolved_at ON orgs \
-                     FOR EACH ROW EXECUTE FUNCTION qunjia_orgs_live()",
-                )
-                .await?;
-            }
-            _ => {
-                db.execute_unprepared(&format!(
-                    "CREATE TRIGGER trg_org_units_ins AFTER INSERT ON org_units BEGIN {on_insert} END"
-                ))
-                .await?;
-                db.execute_unprepared(&format!(
-                    "CREATE TRIGGER trg_org_units_del AFTER DELETE ON org_units BEGIN {on_delete} END"
-                ))
-                .await?;
-                db.execute_unprepared(&format!(
-                    "CREATE TRIGGER trg_orgs_live AFTER UPDATE OF \"type\", dissolved_at ON orgs \
-                     BEGIN {on_org} END"
-                ))
-                .await?;
-            }
-        }
-        Ok(())
+        create_triggers(manager, triggers()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        drop_triggers(manager, triggers()).await?;
         let db = manager.get_connection();
-        for trg in [
-            "trg_org_units_ins ON org_units",
-            "trg_org_units_del ON org_units",
-            "trg_orgs_live ON orgs",
-        ] {
-            let sql = match manager.get_database_backend() {
-                DatabaseBackend::Postgres => format!("DROP TRIGGER IF EXISTS {trg}"),
-                _ => format!(
-                    "DROP TRIGGER IF EXISTS {}",
-                    trg.split(' ').next().unwrap_or(trg)
-                ),
-            };
-            db.execute_unprepared(&sql).await?;
-        }
-        if manager.get_database_backend() == DatabaseBackend::Postgres {
-            for f in [
-                "qunjia_org_units_ins",
-                "qunjia_org_units_del",
-                "qunjia_orgs_live",
-            ] {
-                db.execute_unprepared(&format!("DROP FUNCTION IF EXISTS {f}()"))
-                    .await?;
-            }
-        }
         for t in TYPES {
             db.execute_unprepared(&format!("ALTER TABLE units DROP COLUMN orgs_{t}"))
                 .await?;

@@ -2,7 +2,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::fk;
+use crate::{drop_tables, fk, index, unique_index_where};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -124,15 +124,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_centres_region")
-                    .table(Centres::Table)
-                    .col(Centres::RegionId)
-                    .to_owned(),
-            )
-            .await?;
+        index(
+            manager,
+            "idx_centres_region",
+            Centres::Table,
+            [Centres::RegionId],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -171,26 +169,20 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_activities_org_start")
-                    .table(Activities::Table)
-                    .col(Activities::OrgId)
-                    .col(Activities::StartsAt)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_activities_centre_start")
-                    .table(Activities::Table)
-                    .col(Activities::CentreId)
-                    .col(Activities::StartsAt)
-                    .to_owned(),
-            )
-            .await?;
+        index(
+            manager,
+            "idx_activities_org_start",
+            Activities::Table,
+            [Activities::OrgId, Activities::StartsAt],
+        )
+        .await?;
+        index(
+            manager,
+            "idx_activities_centre_start",
+            Activities::Table,
+            [Activities::CentreId, Activities::StartsAt],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -214,21 +206,21 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_signups_user")
-                    .table(Signups::Table)
-                    .col(Signups::UserId)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "CREATE UNIQUE INDEX uq_signups_live ON signups (activity_id, user_id) WHERE status = 'active'",
-            )
-            .await?;
+        index(
+            manager,
+            "idx_signups_user",
+            Signups::Table,
+            [Signups::UserId],
+        )
+        .await?;
+        unique_index_where(
+            manager,
+            "uq_signups_live",
+            "signups",
+            &["activity_id", "user_id"],
+            "status = 'active'",
+        )
+        .await?;
 
         manager
             .create_table(
@@ -258,22 +250,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_checkins_user")
-                    .table(Checkins::Table)
-                    .col(Checkins::UserId)
-                    .to_owned(),
-            )
-            .await?;
+        index(
+            manager,
+            "idx_checkins_user",
+            Checkins::Table,
+            [Checkins::UserId],
+        )
+        .await?;
         // One standing check-in per person and activity; undone ones stay as history.
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "CREATE UNIQUE INDEX uq_checkins_live ON checkins (activity_id, user_id) WHERE undone_at IS NULL",
-            )
-            .await?;
+        unique_index_where(
+            manager,
+            "uq_checkins_live",
+            "checkins",
+            &["activity_id", "user_id"],
+            "undone_at IS NULL",
+        )
+        .await?;
 
         manager
             .create_table(
@@ -288,31 +280,27 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_checkin_failures_activity")
-                    .table(CheckinFailures::Table)
-                    .col(CheckinFailures::ActivityId)
-                    .col(CheckinFailures::At)
-                    .to_owned(),
-            )
-            .await?;
+        index(
+            manager,
+            "idx_checkin_failures_activity",
+            CheckinFailures::Table,
+            [CheckinFailures::ActivityId, CheckinFailures::At],
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            CheckinFailures::Table.into_iden(),
-            Checkins::Table.into_iden(),
-            Signups::Table.into_iden(),
-            Activities::Table.into_iden(),
-            Centres::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                CheckinFailures::Table.into_iden(),
+                Checkins::Table.into_iden(),
+                Signups::Table.into_iden(),
+                Activities::Table.into_iden(),
+                Centres::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -6,7 +6,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::fk;
+use crate::{drop_tables, fk, index, unique_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -149,24 +149,6 @@ enum Users {
     Id,
 }
 
-async fn index(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden + 'static,
-    cols: Vec<Alias>,
-) -> Result<(), DbErr> {
-    let mut idx = Index::create();
-    idx.name(name).table(table);
-    for c in cols {
-        idx.col(c);
-    }
-    manager.create_index(idx.to_owned()).await
-}
-
-fn cols(names: &[&str]) -> Vec<Alias> {
-    names.iter().map(|n| Alias::new(*n)).collect()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -196,7 +178,7 @@ impl MigrationTrait for Migration {
             manager,
             "idx_services_org",
             Services::Table,
-            cols(&["org_id", "kind"]),
+            [Services::OrgId, Services::Kind],
         )
         .await?;
 
@@ -249,21 +231,21 @@ impl MigrationTrait for Migration {
             manager,
             "idx_cases_org_status",
             Cases::Table,
-            cols(&["org_id", "status", "id"]),
+            [Cases::OrgId, Cases::Status, Cases::Id],
         )
         .await?;
         index(
             manager,
             "idx_cases_org",
             Cases::Table,
-            cols(&["org_id", "id"]),
+            [Cases::OrgId, Cases::Id],
         )
         .await?;
         index(
             manager,
             "idx_cases_applicant",
             Cases::Table,
-            cols(&["applicant_id", "kind", "id"]),
+            [Cases::ApplicantId, Cases::Kind, Cases::Id],
         )
         .await?;
 
@@ -289,7 +271,7 @@ impl MigrationTrait for Migration {
             manager,
             "idx_case_events_case",
             CaseEvents::Table,
-            cols(&["case_id", "id"]),
+            [CaseEvents::CaseId, CaseEvents::Id],
         )
         .await?;
 
@@ -317,7 +299,7 @@ impl MigrationTrait for Migration {
             manager,
             "idx_case_messages_case",
             CaseMessages::Table,
-            cols(&["case_id", "id"]),
+            [CaseMessages::CaseId, CaseMessages::Id],
         )
         .await?;
 
@@ -348,7 +330,7 @@ impl MigrationTrait for Migration {
             manager,
             "idx_case_attachments_case",
             CaseAttachments::Table,
-            cols(&["case_id", "id"]),
+            [CaseAttachments::CaseId, CaseAttachments::Id],
         )
         .await?;
 
@@ -378,7 +360,7 @@ impl MigrationTrait for Migration {
             manager,
             "idx_campaigns_org",
             Campaigns::Table,
-            cols(&["org_id", "id"]),
+            [Campaigns::OrgId, Campaigns::Id],
         )
         .await?;
 
@@ -413,17 +395,13 @@ impl MigrationTrait for Migration {
             )
             .await?;
         // One visit per household per campaign.
-        manager
-            .create_index(
-                Index::create()
-                    .name("uq_campaign_visits_household")
-                    .table(CampaignVisits::Table)
-                    .col(CampaignVisits::CampaignId)
-                    .col(CampaignVisits::UserId)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
+        unique_index(
+            manager,
+            "uq_campaign_visits_household",
+            CampaignVisits::Table,
+            [CampaignVisits::CampaignId, CampaignVisits::UserId],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -453,34 +431,33 @@ impl MigrationTrait for Migration {
             manager,
             "idx_notifications_user",
             Notifications::Table,
-            cols(&["user_id", "id"]),
+            [Notifications::UserId, Notifications::Id],
         )
         .await?;
         index(
             manager,
             "idx_notifications_sms",
             Notifications::Table,
-            cols(&["sms_status", "sms_next_at"]),
+            [Notifications::SmsStatus, Notifications::SmsNextAt],
         )
         .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            Notifications::Table.into_iden(),
-            CampaignVisits::Table.into_iden(),
-            Campaigns::Table.into_iden(),
-            CaseAttachments::Table.into_iden(),
-            CaseMessages::Table.into_iden(),
-            CaseEvents::Table.into_iden(),
-            Cases::Table.into_iden(),
-            Services::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                Notifications::Table.into_iden(),
+                CampaignVisits::Table.into_iden(),
+                Campaigns::Table.into_iden(),
+                CaseAttachments::Table.into_iden(),
+                CaseMessages::Table.into_iden(),
+                CaseEvents::Table.into_iden(),
+                Cases::Table.into_iden(),
+                Services::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

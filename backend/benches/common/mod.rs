@@ -1,6 +1,6 @@
-//! The harness the benches share: the release binary started from outside on a
-//! free port with the log SMS provider, logged in through the code it writes,
-//! and measured through `/proc`.
+//! The harness the benches share: the database a bench fills, the release binary
+//! started from outside on a free port with the log SMS provider, logged in through
+//! the code it writes, and measured through `/proc`.
 //!
 //! Each bench includes this file as its own module, so an item one of them does
 //! not use carries `#[allow(dead_code)]`.
@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
@@ -34,6 +36,124 @@ pub fn env_database_url() -> Option<String> {
     std::env::var("BENCH_DATABASE_URL")
         .ok()
         .filter(|s| !s.trim().is_empty())
+}
+
+/// The database a bench fills before it starts the server on it: with
+/// `BENCH_DATABASE_URL` (a PostgreSQL *server* URL) a fresh database on that server,
+/// dropped by [`BenchDb::remove`]; without, a new SQLite file.
+#[allow(dead_code)]
+pub struct BenchDb {
+    /// The database's URL, for the bench and for the server's `DATABASE_URL`.
+    pub url: String,
+    /// PostgreSQL's server URL and the database's name.
+    pg: Option<(String, String)>,
+}
+
+#[allow(dead_code)]
+impl BenchDb {
+    /// Creates the empty database; a SQLite file goes into `dir`.
+    pub async fn create(dir: &Path) -> BenchDb {
+        match env_database_url() {
+            Some(server) => {
+                let server = server.trim_end_matches('/').to_owned();
+                let name = format!("qunjia_bench_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(format!("{server}/postgres"))
+                    .await
+                    .expect("connect to PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create database");
+                admin.close().await.ok();
+                BenchDb {
+                    url: format!("{server}/{name}"),
+                    pg: Some((server, name)),
+                }
+            }
+            None => BenchDb {
+                url: format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+                pg: None,
+            },
+        }
+    }
+
+    /// `PostgreSQL` or `SQLite`.
+    pub fn engine(&self) -> &'static str {
+        if self.pg.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    }
+
+    /// A connection to the database, migrated.
+    pub async fn migrated(&self) -> DatabaseConnection {
+        let db = Database::connect(&self.url).await.expect("connect");
+        Migrator::up(&db, None).await.expect("migrate");
+        db
+    }
+
+    /// Drops a PostgreSQL database, connections and all (a SQLite file goes with its folder).
+    pub async fn remove(self) {
+        if let Some((server, name)) = self.pg
+            && let Ok(admin) = Database::connect(format!("{server}/postgres")).await
+        {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
+/// How many rows one multi-row INSERT of a data set carries.
+#[allow(dead_code)]
+pub const ROWS_PER_INSERT: usize = 500;
+
+/// Inserts `rows` (already-quoted value tuples) into `table(columns)`, many per statement.
+#[allow(dead_code)]
+pub async fn bulk_insert<C: ConnectionTrait>(db: &C, table: &str, columns: &str, rows: &[String]) {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!("INSERT INTO {table} ({columns}) VALUES {}", chunk.join(","));
+        db.execute_unprepared(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("insert into {table}: {e}"));
+    }
+}
+
+/// The `id` column of what `sql` selects.
+#[allow(dead_code)]
+pub async fn ids<C: ConnectionTrait>(db: &C, sql: &str) -> Vec<i64> {
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("ids")
+        .iter()
+        .map(|r| r.try_get("", "id").expect("id"))
+        .collect()
+}
+
+/// The id of the province the migrations seed (the first region).
+#[allow(dead_code)]
+pub async fn province(db: &DatabaseConnection) -> i64 {
+    ids(db, "SELECT id FROM regions ORDER BY id LIMIT 1")
+        .await
+        .first()
+        .copied()
+        .expect("a seeded region")
+}
+
+/// Gives the person who logged in with `phone` `role` over `scope`, straight in
+/// the database.
+#[allow(dead_code)]
+pub async fn grant_role(db: &DatabaseConnection, phone: &str, role: &str, scope: &str) {
+    let user = ids(db, &format!("SELECT id FROM users WHERE phone = '{phone}'"))
+        .await
+        .first()
+        .copied()
+        .expect("the person has logged in");
+    let (role, scope) = qunjia::auth::roles::parse_grant(role, scope).expect("grant");
+    qunjia::auth::roles::insert_role(db, user, role, scope, None)
+        .await
+        .expect("insert role");
 }
 
 /// CPUs this process may use (0 when unknown).
