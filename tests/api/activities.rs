@@ -51,7 +51,7 @@ async fn create(app: &TestApp, token: &str, body: &Value) -> Value {
 }
 
 async fn activity_rows(app: &TestApp) -> u64 {
-    count::<activities::Entity>(app).await
+    app.count::<activities::Entity>().await
 }
 
 async fn signup_rows(app: &TestApp, activity_id: i64) -> u64 {
@@ -101,6 +101,40 @@ async fn make_member(app: &TestApp, org_id: i64, user_id: i64) {
     .expect("membership");
 }
 
+/// The activity's row.
+async fn activity_row(app: &TestApp, aid: i64) -> activities::Model {
+    activities::Entity::find_by_id(aid)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Each token signs up for the activity at the same time, from a task of its own;
+/// the answers' status and error code.
+async fn sign_up_at_once(
+    app: &TestApp,
+    aid: i64,
+    tokens: impl Iterator<Item = String>,
+) -> Vec<(u16, String)> {
+    let url = app.url(&signup_path(aid));
+    let results = join_all(tokens.map(|token| {
+        let (client, url) = (app.client.clone(), url.clone());
+        tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("send");
+            error_code(res).await
+        })
+    }))
+    .await;
+    results.into_iter().map(|r| r.expect("task")).collect()
+}
+
 fn signup_path(aid: i64) -> String {
     format!("{ACTS}/{aid}/signup")
 }
@@ -120,11 +154,7 @@ async fn create_returns_201_with_counters_and_defaults_when_the_org_admin_create
     assert_eq!(a["signed_up"], 0);
     assert_eq!(a["capacity"], Value::Null);
     assert!(a.get("checkin_key").is_none());
-    let row = activities::Entity::find_by_id(id(&a))
-        .one(&s.w.app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = activity_row(&s.w.app, id(&a)).await;
     assert_eq!(row.checkin_key.len(), 64);
     assert!(row.checkin_key.chars().all(|c| c.is_ascii_hexdigit()));
     // A region admin covering the org may create too.
@@ -188,7 +218,7 @@ async fn create_returns_4xx_and_stores_nothing_for_bad_input() {
         let got = error_code(app.post_auth(ACTS, &s.officer.access, &body).await).await;
         assert_eq!(got, (status, code.to_owned()), "{body}");
     }
-    let res = post_raw(app, ACTS, "application/json", "{not json").await;
+    let res = app.post_raw(ACTS, "application/json", "{not json").await;
     assert_eq!(res.status().as_u16(), 401);
     let big = json!({ "title": "x".repeat(70_000) });
     let got = error_code(app.post_auth(ACTS, &s.officer.access, &big).await).await;
@@ -257,7 +287,7 @@ async fn get_returns_404_for_outsiders_of_a_members_activity_and_200_for_members
         .0,
         404
     );
-    assert_eq!(get(app, &path).await.status(), 401);
+    assert_eq!(app.get(&path).await.status(), 401);
 }
 
 #[tokio::test]
@@ -342,12 +372,14 @@ async fn patch_changes_fields_and_returns_409_capacity_below_signups_and_403_404
             201
         );
     }
-    let got =
-        error_code(patch_auth(app, &path, &s.officer.access, &json!({"capacity": 2})).await).await;
+    let got = error_code(
+        app.patch_auth(&path, &s.officer.access, &json!({"capacity": 2}))
+            .await,
+    )
+    .await;
     assert_eq!(got, (409, "capacity_below_signups".into()));
     let (status, body) = status_json(
-        patch_auth(
-            app,
+        app.patch_auth(
             &path,
             &s.officer.access,
             &json!({"capacity": 3, "title": "新标题", "kind": "culture", "description": null}),
@@ -360,8 +392,7 @@ async fn patch_changes_fields_and_returns_409_capacity_below_signups_and_403_404
     assert_eq!(body["title"], "新标题");
     assert_eq!(body["kind"], "culture");
     let got = error_code(
-        patch_auth(
-            app,
+        app.patch_auth(
             &path,
             &s.officer.access,
             &json!({"ends_at": at(Duration::days(30))}),
@@ -370,17 +401,22 @@ async fn patch_changes_fields_and_returns_409_capacity_below_signups_and_403_404
     )
     .await;
     assert_eq!(got, (422, "invalid_time".into()));
-    let got =
-        error_code(patch_auth(app, &path, &s.officer.access, &json!({"kind": "x"})).await).await;
+    let got = error_code(
+        app.patch_auth(&path, &s.officer.access, &json!({"kind": "x"}))
+            .await,
+    )
+    .await;
     assert_eq!(got, (422, "invalid_kind".into()));
     // Seen but not managed: 403; a private one unseen: 404.
-    let got =
-        error_code(patch_auth(app, &path, &s.w.worker.access, &json!({"title": "x"})).await).await;
+    let got = error_code(
+        app.patch_auth(&path, &s.w.worker.access, &json!({"title": "x"}))
+            .await,
+    )
+    .await;
     assert_eq!(got.0, 403);
     let private = id(&create(app, &s.officer.access, &activity_body(s.org)).await);
     let got = error_code(
-        patch_auth(
-            app,
+        app.patch_auth(
             &format!("{ACTS}/{private}"),
             &s.w.worker.access,
             &json!({"title": "x"}),
@@ -389,11 +425,7 @@ async fn patch_changes_fields_and_returns_409_capacity_below_signups_and_403_404
     )
     .await;
     assert_eq!(got.0, 404);
-    let row = activities::Entity::find_by_id(aid)
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = activity_row(app, aid).await;
     assert_eq!(row.title, "新标题");
 }
 
@@ -450,18 +482,14 @@ async fn signup_follows_the_audience_and_refuses_a_second_live_sign_up_and_ended
     let (_, mine) = status_json(app.get_auth("/api/v1/me/signups", &s.w.worker.access).await).await;
     assert_eq!(mine["items"][0]["title"], "劳动法律知识讲座");
     assert_eq!(
-        delete_auth(app, &path, &s.w.worker.access).await.status(),
+        app.delete_auth(&path, &s.w.worker.access).await.status(),
         204
     );
     assert_eq!(
-        delete_auth(app, &path, &s.w.worker.access).await.status(),
+        app.delete_auth(&path, &s.w.worker.access).await.status(),
         404
     );
-    let row = activities::Entity::find_by_id(aid)
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = activity_row(app, aid).await;
     assert_eq!(row.signed_up, 0);
     assert_eq!(
         app.post_auth(&path, &s.w.worker.access, &json!({}))
@@ -506,23 +534,9 @@ async fn signup_gives_exactly_50_places_when_200_people_sign_up_at_once_for_capa
         make_member(app, s.org, *uid).await;
     }
     // Act
-    let path = signup_path(aid);
-    let results = join_all(crowd.iter().map(|(_, token)| {
-        let (client, url, token) = (app.client.clone(), app.url(&path), token.clone());
-        tokio::spawn(async move {
-            let res = client
-                .post(url)
-                .bearer_auth(token)
-                .json(&json!({}))
-                .send()
-                .await
-                .expect("send");
-            error_code(res).await
-        })
-    }))
-    .await;
+    let codes = sign_up_at_once(app, aid, crowd.iter().map(|(_, token)| token.clone())).await;
+
     // Assert
-    let codes: Vec<(u16, String)> = results.into_iter().map(|r| r.expect("task")).collect();
     let ok = codes.iter().filter(|(s, _)| *s == 201).count();
     let full = codes
         .iter()
@@ -530,11 +544,7 @@ async fn signup_gives_exactly_50_places_when_200_people_sign_up_at_once_for_capa
         .count();
     assert_eq!((ok, full), (50, 150), "{codes:?}");
     assert_eq!(signup_rows(app, aid).await, 50);
-    let row = activities::Entity::find_by_id(aid)
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = activity_row(app, aid).await;
     assert_eq!(row.signed_up, 50);
 }
 
@@ -545,26 +555,7 @@ async fn signup_creates_one_row_when_one_person_signs_up_20_times_at_once() {
     let mut b = activity_body(s.org);
     b["audience"] = json!("public");
     let aid = id(&create(app, &s.officer.access, &b).await);
-    let path = signup_path(aid);
-    let results = join_all((0..20).map(|_| {
-        let (client, url, token) = (
-            app.client.clone(),
-            app.url(&path),
-            s.w.worker.access.clone(),
-        );
-        tokio::spawn(async move {
-            let res = client
-                .post(url)
-                .bearer_auth(token)
-                .json(&json!({}))
-                .send()
-                .await
-                .expect("send");
-            error_code(res).await
-        })
-    }))
-    .await;
-    let codes: Vec<(u16, String)> = results.into_iter().map(|r| r.expect("task")).collect();
+    let codes = sign_up_at_once(app, aid, (0..20).map(|_| s.w.worker.access.clone())).await;
     assert_eq!(
         codes.iter().filter(|(s, _)| *s == 201).count(),
         1,
@@ -578,11 +569,7 @@ async fn signup_creates_one_row_when_one_person_signs_up_20_times_at_once() {
         19
     );
     assert_eq!(signup_rows(app, aid).await, 1);
-    let row = activities::Entity::find_by_id(aid)
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = activity_row(app, aid).await;
     assert_eq!(row.signed_up, 1);
 }
 
@@ -657,7 +644,7 @@ async fn centres_are_created_by_covering_admins_and_listed_by_subtree() {
         let got = error_code(app.post_auth(CENTRES, &w.hefei_admin.access, &b).await).await;
         assert_eq!(got, (422, code.into()), "{b}");
     }
-    assert_eq!(count::<centres::Entity>(app).await, 1);
+    assert_eq!(app.count::<centres::Entity>().await, 1);
     let cid = id(&c);
     let (_, list) = status_json(
         app.get_auth(
@@ -681,7 +668,7 @@ async fn centres_are_created_by_covering_admins_and_listed_by_subtree() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(one["name"], "高新区党群服务中心");
-    assert_eq!(get(app, CENTRES).await.status(), 401);
+    assert_eq!(app.get(CENTRES).await.status(), 401);
 }
 
 #[tokio::test]
@@ -721,7 +708,7 @@ async fn a_centre_admin_hosts_any_orgs_activity_in_their_centre_and_manages_it()
     let path = format!("{ACTS}/{}", id(&a));
     assert_eq!(app.get_auth(&path, &keeper.access).await.status(), 200);
     assert_eq!(
-        patch_auth(app, &path, &keeper.access, &json!({"title": "中心活动"}))
+        app.patch_auth(&path, &keeper.access, &json!({"title": "中心活动"}))
             .await
             .status(),
         200

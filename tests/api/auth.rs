@@ -6,16 +6,16 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::support::{TestApp, error_code, spawn_app, spawn_app_with};
+use crate::support::{LOGIN, LOGOUT, OTP, REFRESH, TestApp, error_code, spawn_app, spawn_app_with};
 
 const PHONE: &str = "13812345678";
 
 /// Asserts nothing of a refused code request was kept: no code, no counter, no SMS.
 async fn assert_nothing_stored(app: &TestApp) {
-    assert_eq!(count::<otp_codes::Entity>(app).await, 0, "no code stored");
-    assert_eq!(rate_limits(app).await, vec![], "no limit counted");
+    assert_eq!(app.count::<otp_codes::Entity>().await, 0, "no code stored");
+    assert_eq!(app.rate_limits().await, vec![], "no limit counted");
     assert_eq!(app.gateway.count(), 0, "no SMS sent");
-    assert_eq!(count::<users::Entity>(app).await, 0, "no user created");
+    assert_eq!(app.count::<users::Entity>().await, 0, "no user created");
 }
 
 async fn otp_codes_of(app: &TestApp, phone: &str) -> Vec<otp_codes::Model> {
@@ -73,14 +73,14 @@ async fn login_returns_200_for_one_account_when_phone_is_written_in_each_accepte
 
     for (i, form) in forms.iter().enumerate() {
         if i > 0 {
-            allow_resend(&app, PHONE).await;
+            app.allow_resend(PHONE).await;
         }
         // Act: ask in one form, log in with the next.
         let res = app.post_json(OTP, &json!({ "phone": form })).await;
         assert_eq!(res.status().as_u16(), 202, "otp with {form:?}");
         let code = app.gateway.last_code(PHONE).expect("SMS to the 11 digits");
         let login_form = forms[(i + 1) % forms.len()];
-        let (status, body) = status_json(login_raw(&app, login_form, &code).await).await;
+        let (status, body) = status_json(app.login_raw(login_form, &code).await).await;
 
         // Assert
         assert_eq!(status, 200, "login with {login_form:?}: {body}");
@@ -90,7 +90,7 @@ async fn login_returns_200_for_one_account_when_phone_is_written_in_each_accepte
     }
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
     assert_eq!(app.gateway.count(), 4);
-    assert_eq!(count::<users::Entity>(&app).await, 1);
+    assert_eq!(app.count::<users::Entity>().await, 1);
 }
 
 #[tokio::test]
@@ -129,7 +129,7 @@ async fn otp_returns_422_invalid_phone_when_phone_is_not_a_mainland_mobile() {
             "{phone:?}"
         );
     }
-    let res = login_raw(&app, "12345", "123456").await;
+    let res = app.login_raw("12345", "123456").await;
     assert_eq!(error_code(res).await, (422, "invalid_phone".into()));
     assert_nothing_stored(&app).await;
 }
@@ -153,7 +153,7 @@ async fn otp_returns_400_bad_request_when_body_is_malformed_or_mistyped() {
 
     for body in bodies {
         // Act
-        let res = post_raw(&app, OTP, "application/json", body).await;
+        let res = app.post_raw(OTP, "application/json", body).await;
 
         // Assert
         let content_type = res.headers()[reqwest::header::CONTENT_TYPE].clone();
@@ -178,7 +178,7 @@ async fn otp_returns_413_payload_too_large_when_body_exceeds_64_kib() {
     let big = json!({ "phone": PHONE, "pad": "x".repeat(70 * 1024) }).to_string();
 
     // Act
-    let res = post_raw(&app, OTP, "application/json", big).await;
+    let res = app.post_raw(OTP, "application/json", big).await;
 
     // Assert
     assert_eq!(error_code(res).await, (413, "payload_too_large".into()));
@@ -192,7 +192,7 @@ async fn otp_returns_202_when_body_is_just_under_64_kib() {
     let body = json!({ "phone": PHONE, "pad": "x".repeat(60 * 1024) }).to_string();
 
     // Act
-    let res = post_raw(&app, OTP, "application/json", body).await;
+    let res = app.post_raw(OTP, "application/json", body).await;
 
     // Assert
     assert_eq!(res.status().as_u16(), 202);
@@ -211,7 +211,7 @@ async fn otp_returns_415_unsupported_media_type_when_content_type_is_not_json() 
         "application/xml",
     ] {
         // Act
-        let res = post_raw(&app, OTP, content_type, json_text.clone()).await;
+        let res = app.post_raw(OTP, content_type, json_text.clone()).await;
 
         // Assert
         assert_eq!(
@@ -237,15 +237,15 @@ async fn login_returns_400_and_counts_no_wrong_try_when_body_is_malformed() {
 
     for body in &bodies {
         // Act
-        let res = post_raw(&app, LOGIN, "application/json", body.clone()).await;
+        let res = app.post_raw(LOGIN, "application/json", body.clone()).await;
 
         // Assert
         assert_eq!(error_code(res).await, (400, "bad_request".into()), "{body}");
     }
     let rows = otp_codes_of(&app, PHONE).await;
     assert_eq!((rows[0].attempts, rows[0].used_at), (0, None));
-    assert_eq!(count::<users::Entity>(&app).await, 0);
-    assert_eq!(login_raw(&app, PHONE, &code).await.status().as_u16(), 200);
+    assert_eq!(app.count::<users::Entity>().await, 0);
+    assert_eq!(app.login_raw(PHONE, &code).await.status().as_u16(), 200);
 }
 
 #[tokio::test]
@@ -253,7 +253,7 @@ async fn otp_returns_the_same_answer_when_phone_is_registered_or_not() {
     // Arrange
     let app = spawn_app().await;
     app.login(PHONE).await;
-    allow_resend(&app, PHONE).await;
+    app.allow_resend(PHONE).await;
 
     // Act
     let known = app.post_json(OTP, &json!({ "phone": PHONE })).await;
@@ -290,10 +290,10 @@ async fn otp_returns_429_rate_limited_with_retry_after_when_asked_again_within_6
     assert!((1..=60).contains(&wait), "Retry-After {wait}");
     assert_eq!(error_code(res).await, (429, "rate_limited".into()));
     assert_eq!(app.gateway.count(), 1);
-    assert_eq!(count::<otp_codes::Entity>(&app).await, 1);
+    assert_eq!(app.count::<otp_codes::Entity>().await, 1);
     // Another phone is not held back, and the phone may ask again once the minute is over.
     app.request_code("13900000000").await;
-    allow_resend(&app, PHONE).await;
+    app.allow_resend(PHONE).await;
     app.request_code(PHONE).await;
     assert_eq!(app.gateway.count(), 3);
 }
@@ -304,11 +304,11 @@ async fn otp_returns_429_rate_limited_when_phone_already_got_10_codes_today() {
     let app = spawn_app().await;
     for i in 0..10 {
         if i > 0 {
-            allow_resend(&app, PHONE).await;
+            app.allow_resend(PHONE).await;
         }
         app.request_code(PHONE).await;
     }
-    allow_resend(&app, PHONE).await;
+    app.allow_resend(PHONE).await;
 
     // Act
     let res = app.post_json(OTP, &json!({ "phone": PHONE })).await;
@@ -318,10 +318,11 @@ async fn otp_returns_429_rate_limited_when_phone_already_got_10_codes_today() {
     assert!((86_000..=86_400).contains(&wait), "Retry-After {wait}");
     assert_eq!(error_code(res).await, (429, "rate_limited".into()));
     assert_eq!(app.gateway.count(), 10);
-    assert_eq!(count::<otp_codes::Entity>(&app).await, 10);
+    assert_eq!(app.count::<otp_codes::Entity>().await, 10);
     // A day later the phone may ask again.
-    rewind_limit(&app, &format!("otp:phone:{PHONE}:day"), 24 * 3600 + 1).await;
-    allow_resend(&app, PHONE).await;
+    app.rewind_limit(&format!("otp:phone:{PHONE}:day"), 24 * 3600 + 1)
+        .await;
+    app.allow_resend(PHONE).await;
     app.request_code(PHONE).await;
     assert_eq!(app.gateway.count(), 11);
 }
@@ -342,7 +343,7 @@ async fn otp_returns_429_rate_limited_when_client_ip_exceeds_its_hourly_limit() 
     assert!((3_500..=3_600).contains(&wait), "Retry-After {wait}");
     assert_eq!(error_code(res).await, (429, "rate_limited".into()));
     assert_eq!(app.gateway.count(), 3);
-    assert_eq!(count::<otp_codes::Entity>(&app).await, 3);
+    assert_eq!(app.count::<otp_codes::Entity>().await, 3);
     assert!(app.gateway.last_code("13900000004").is_none());
 }
 
@@ -367,7 +368,7 @@ async fn otp_returns_429_per_forwarded_client_when_peer_is_a_trusted_proxy() {
     // Assert
     assert_eq!(error_code(same_client).await, (429, "rate_limited".into()));
     assert_eq!(other_client.status().as_u16(), 202);
-    let limits = rate_limits(&app).await;
+    let limits = app.rate_limits().await;
     let ip_limits: Vec<_> = limits
         .iter()
         .filter(|(k, _)| k.starts_with("otp:ip:"))
@@ -399,7 +400,8 @@ async fn otp_returns_429_per_socket_peer_when_peer_is_not_a_trusted_proxy() {
 
     // Assert
     assert_eq!(error_code(res).await, (429, "rate_limited".into()));
-    let ip_limits: Vec<_> = rate_limits(&app)
+    let ip_limits: Vec<_> = app
+        .rate_limits()
         .await
         .into_iter()
         .filter(|(k, _)| k.starts_with("otp:ip:"))
@@ -412,14 +414,14 @@ async fn login_returns_401_invalid_code_when_code_is_used_a_second_time() {
     // Arrange
     let app = spawn_app().await;
     let code = app.request_code(PHONE).await;
-    assert_eq!(login_raw(&app, PHONE, &code).await.status().as_u16(), 200);
+    assert_eq!(app.login_raw(PHONE, &code).await.status().as_u16(), 200);
 
     // Act
-    let res = login_raw(&app, PHONE, &code).await;
+    let res = app.login_raw(PHONE, &code).await;
 
     // Assert
     assert_eq!(error_code(res).await, (401, "invalid_code".into()));
-    assert_eq!(count::<refresh_tokens::Entity>(&app).await, 1);
+    assert_eq!(app.count::<refresh_tokens::Entity>().await, 1);
 }
 
 #[tokio::test]
@@ -429,16 +431,16 @@ async fn login_returns_401_invalid_code_when_code_is_wrong() {
     let code = app.request_code(PHONE).await;
 
     // Act
-    let wrong = login_raw(&app, PHONE, &other_code(&code)).await;
-    let garbage = login_raw(&app, PHONE, "abcdef").await;
+    let wrong = app.login_raw(PHONE, &other_code(&code)).await;
+    let garbage = app.login_raw(PHONE, "abcdef").await;
 
     // Assert
     assert_eq!(error_code(wrong).await, (401, "invalid_code".into()));
     assert_eq!(error_code(garbage).await, (401, "invalid_code".into()));
     assert_eq!(otp_codes_of(&app, PHONE).await[0].attempts, 2);
-    assert_eq!(count::<users::Entity>(&app).await, 0);
+    assert_eq!(app.count::<users::Entity>().await, 0);
     // Fewer than five wrong tries leave the code alive.
-    assert_eq!(login_raw(&app, PHONE, &code).await.status().as_u16(), 200);
+    assert_eq!(app.login_raw(PHONE, &code).await.status().as_u16(), 200);
 }
 
 #[tokio::test]
@@ -447,11 +449,11 @@ async fn login_returns_401_invalid_code_when_no_code_was_asked_for() {
     let app = spawn_app().await;
 
     // Act
-    let res = login_raw(&app, PHONE, "123456").await;
+    let res = app.login_raw(PHONE, "123456").await;
 
     // Assert
     assert_eq!(error_code(res).await, (401, "invalid_code".into()));
-    assert_eq!(count::<users::Entity>(&app).await, 0);
+    assert_eq!(app.count::<users::Entity>().await, 0);
 }
 
 #[tokio::test]
@@ -460,20 +462,20 @@ async fn login_returns_429_code_locked_when_right_code_follows_5_wrong_tries() {
     let app = spawn_app().await;
     let code = app.request_code(PHONE).await;
     for _ in 0..5 {
-        let res = login_raw(&app, PHONE, &other_code(&code)).await;
+        let res = app.login_raw(PHONE, &other_code(&code)).await;
         assert_eq!(error_code(res).await, (401, "invalid_code".into()));
     }
 
     // Act
-    let res = login_raw(&app, PHONE, &code).await;
+    let res = app.login_raw(PHONE, &code).await;
 
     // Assert
     assert_eq!(error_code(res).await, (429, "code_locked".into()));
-    assert_eq!(count::<users::Entity>(&app).await, 0);
-    assert_eq!(count::<refresh_tokens::Entity>(&app).await, 0);
+    assert_eq!(app.count::<users::Entity>().await, 0);
+    assert_eq!(app.count::<refresh_tokens::Entity>().await, 0);
     // A new code works.
-    let fresh = new_code(&app, PHONE).await;
-    let (status, body) = status_json(login_raw(&app, PHONE, &fresh).await).await;
+    let fresh = app.new_code(PHONE).await;
+    let (status, body) = status_json(app.login_raw(PHONE, &fresh).await).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["new_user"], true);
 }
@@ -494,11 +496,11 @@ async fn login_returns_401_invalid_code_when_code_has_expired() {
         .expect("update");
 
     // Act
-    let res = login_raw(&app, PHONE, &code).await;
+    let res = app.login_raw(PHONE, &code).await;
 
     // Assert
     assert_eq!(error_code(res).await, (401, "invalid_code".into()));
-    assert_eq!(count::<users::Entity>(&app).await, 0);
+    assert_eq!(app.count::<users::Entity>().await, 0);
 }
 
 #[tokio::test]
@@ -506,18 +508,18 @@ async fn login_returns_401_invalid_code_when_a_newer_code_was_sent() {
     // Arrange
     let app = spawn_app().await;
     let old = app.request_code(PHONE).await;
-    let mut newer = new_code(&app, PHONE).await;
+    let mut newer = app.new_code(PHONE).await;
     // One chance in a million the new code repeats the old: ask again then.
     while newer == old {
-        newer = new_code(&app, PHONE).await;
+        newer = app.new_code(PHONE).await;
     }
 
     // Act
-    let res = login_raw(&app, PHONE, &old).await;
+    let res = app.login_raw(PHONE, &old).await;
 
     // Assert
     assert_eq!(error_code(res).await, (401, "invalid_code".into()));
-    assert_eq!(login_raw(&app, PHONE, &newer).await.status().as_u16(), 200);
+    assert_eq!(app.login_raw(PHONE, &newer).await.status().as_u16(), 200);
 }
 
 #[tokio::test]
@@ -527,9 +529,9 @@ async fn login_returns_new_user_true_then_false_when_phone_logs_in_twice() {
     let first_code = app.request_code(PHONE).await;
 
     // Act
-    let (s1, first) = status_json(login_raw(&app, PHONE, &first_code).await).await;
-    let second_code = new_code(&app, PHONE).await;
-    let (s2, second) = status_json(login_raw(&app, PHONE, &second_code).await).await;
+    let (s1, first) = status_json(app.login_raw(PHONE, &first_code).await).await;
+    let second_code = app.new_code(PHONE).await;
+    let (s2, second) = status_json(app.login_raw(PHONE, &second_code).await).await;
 
     // Assert
     assert_eq!((s1, s2), (200, 200));
@@ -569,7 +571,7 @@ async fn otp_returns_503_sms_unavailable_and_keeps_no_usable_code_when_gateway_f
     let rows = otp_codes_of(&app, PHONE).await;
     assert!(!rows.is_empty());
     assert!(rows.iter().all(|r| r.used_at.is_some()), "{rows:?}");
-    let res = login_raw(&app, PHONE, "000000").await;
+    let res = app.login_raw(PHONE, "000000").await;
     assert_eq!(error_code(res).await, (401, "invalid_code".into()));
     assert_eq!(
         otp_codes_of(&app, PHONE).await[0].attempts,
@@ -579,7 +581,7 @@ async fn otp_returns_503_sms_unavailable_and_keeps_no_usable_code_when_gateway_f
     // The phone is not held back for the failed send.
     app.gateway.set_failing(false);
     let code = app.request_code(PHONE).await;
-    assert_eq!(login_raw(&app, PHONE, &code).await.status().as_u16(), 200);
+    assert_eq!(app.login_raw(PHONE, &code).await.status().as_u16(), 200);
 }
 
 #[tokio::test]
@@ -589,7 +591,7 @@ async fn refresh_returns_a_working_pair_and_401_for_the_presented_token_afterwar
     let s = app.login(PHONE).await;
 
     // Act
-    let (status, pair) = status_json(refresh(&app, &s.refresh).await).await;
+    let (status, pair) = status_json(app.refresh(&s.refresh).await).await;
 
     // Assert
     assert_eq!(status, 200, "{pair}");
@@ -600,9 +602,9 @@ async fn refresh_returns_a_working_pair_and_401_for_the_presented_token_afterwar
     assert_ne!(next, s.refresh);
     let me = app.get_auth("/api/v1/me", access).await;
     assert_eq!(me.status().as_u16(), 200);
-    let (status, third) = status_json(refresh(&app, next).await).await;
+    let (status, third) = status_json(app.refresh(next).await).await;
     assert_eq!(status, 200, "the new refresh token works once: {third}");
-    let res = refresh(&app, &s.refresh).await;
+    let res = app.refresh(&s.refresh).await;
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
 }
 
@@ -611,20 +613,20 @@ async fn refresh_returns_401_for_the_newest_token_when_a_used_token_is_presented
     // Arrange
     let app = spawn_app().await;
     let s = app.login(PHONE).await;
-    let (_, pair) = status_json(refresh(&app, &s.refresh).await).await;
+    let (_, pair) = status_json(app.refresh(&s.refresh).await).await;
     let newest = pair["refresh_token"].as_str().expect("refresh").to_owned();
     let other_login = {
-        let code = new_code(&app, PHONE).await;
-        let (_, body) = status_json(login_raw(&app, PHONE, &code).await).await;
+        let code = app.new_code(PHONE).await;
+        let (_, body) = status_json(app.login_raw(PHONE, &code).await).await;
         body["refresh_token"].as_str().expect("refresh").to_owned()
     };
 
     // Act
-    let replay = refresh(&app, &s.refresh).await;
+    let replay = app.refresh(&s.refresh).await;
 
     // Assert
     assert_eq!(error_code(replay).await, (401, "unauthorized".into()));
-    let res = refresh(&app, &newest).await;
+    let res = app.refresh(&newest).await;
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
     let family = refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::UserId.eq(s.user_id))
@@ -634,7 +636,7 @@ async fn refresh_returns_401_for_the_newest_token_when_a_used_token_is_presented
     let (revoked, alive): (Vec<_>, Vec<_>) = family.iter().partition(|t| t.revoked_at.is_some());
     assert_eq!((revoked.len(), alive.len()), (2, 1));
     // The person's other login is untouched.
-    assert_eq!(refresh(&app, &other_login).await.status().as_u16(), 200);
+    assert_eq!(app.refresh(&other_login).await.status().as_u16(), 200);
 }
 
 #[tokio::test]
@@ -651,7 +653,7 @@ async fn refresh_returns_401_when_the_login_was_logged_out() {
     // Assert
     assert_eq!(out.status().as_u16(), 204);
     assert!(out.bytes().await.expect("body").is_empty());
-    let res = refresh(&app, &s.refresh).await;
+    let res = app.refresh(&s.refresh).await;
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
 }
 
@@ -662,11 +664,13 @@ async fn refresh_returns_401_when_token_is_missing_forged_or_an_access_token() {
     let s = app.login(PHONE).await;
 
     // Act
-    let missing = post_raw(&app, REFRESH, "application/json", "").await;
+    let missing = app.post_raw(REFRESH, "application/json", "").await;
     let empty = app.post_json(REFRESH, &json!({})).await;
-    let garbage = refresh(&app, "not-a-token").await;
-    let access = refresh(&app, &s.access).await;
-    let malformed = post_raw(&app, REFRESH, "application/json", "{\"refresh_token\":").await;
+    let garbage = app.refresh("not-a-token").await;
+    let access = app.refresh(&s.access).await;
+    let malformed = app
+        .post_raw(REFRESH, "application/json", "{\"refresh_token\":")
+        .await;
     let logout_garbage = app
         .post_json(LOGOUT, &json!({ "refresh_token": "not-a-token" }))
         .await;
@@ -677,7 +681,7 @@ async fn refresh_returns_401_when_token_is_missing_forged_or_an_access_token() {
     }
     assert_eq!(error_code(malformed).await, (400, "bad_request".into()));
     // None of this touched the real login.
-    assert_eq!(refresh(&app, &s.refresh).await.status().as_u16(), 200);
+    assert_eq!(app.refresh(&s.refresh).await.status().as_u16(), 200);
 }
 
 #[tokio::test]
@@ -798,7 +802,7 @@ async fn login_returns_200_exactly_once_when_logins_race_with_one_code() {
     let code = app.request_code(PHONE).await;
 
     // Act
-    let results = join_all((0..8).map(|_| login_raw(&app, PHONE, &code))).await;
+    let results = join_all((0..8).map(|_| app.login_raw(PHONE, &code))).await;
 
     // Assert
     let mut statuses = Vec::new();
@@ -813,6 +817,6 @@ async fn login_returns_200_exactly_once_when_logins_race_with_one_code() {
             .all(|s| s.0 == 200 || *s == (401, "invalid_code".into())),
         "{statuses:?}"
     );
-    assert_eq!(count::<users::Entity>(&app).await, 1);
-    assert_eq!(count::<refresh_tokens::Entity>(&app).await, 1);
+    assert_eq!(app.count::<users::Entity>().await, 1);
+    assert_eq!(app.count::<refresh_tokens::Entity>().await, 1);
 }

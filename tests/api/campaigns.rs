@@ -2,8 +2,8 @@
 //! households, one visit each; visits marked done with money or goods; progress,
 //! the sheet, closing, and nobody but the org's admins sees any of it.
 use qunjia::crypto::DataKey;
-use qunjia::entity::{audit_log, campaign_visits, campaigns, cases, services};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use qunjia::entity::{campaign_visits, campaigns, cases, services};
+use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -162,6 +162,14 @@ pub fn visit_of(items: &[Value], user_id: i64) -> Value {
         .expect("visit of the user")
 }
 
+/// The id of a household's visit in a campaign, as the officer lists it.
+async fn visit_id(d: &Desk, campaign: i64, user_id: i64) -> i64 {
+    id(&visit_of(
+        &visits(&d.w.app, &d.officer, campaign, "").await,
+        user_id,
+    ))
+}
+
 pub async fn done(
     app: &TestApp,
     s: &Session,
@@ -188,14 +196,6 @@ async fn close(app: &TestApp, s: &Session, campaign: i64) -> reqwest::Response {
 
 fn money(amount: i64) -> Value {
     json!({ "visited_on": "2026-11-20", "form": "money", "amount_fen": amount })
-}
-
-async fn audits(app: &TestApp, action: &str) -> u64 {
-    audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq(action))
-        .count(&app.state.db)
-        .await
-        .expect("count")
 }
 
 #[tokio::test]
@@ -248,7 +248,7 @@ async fn create_returns_201_with_one_visit_per_household_when_hardship_cases_qua
     }
     let gone = app.login("13900000038").await;
     case(d.hardship, gone.user_id, "accepted", Some("deep"), 5).await;
-    let res = delete_auth(app, "/api/v1/me", &gone.access).await;
+    let res = app.delete_auth("/api/v1/me", &gone.access).await;
     assert_eq!(res.status().as_u16(), 202);
 
     // Act
@@ -306,7 +306,7 @@ async fn create_returns_201_with_one_visit_per_household_when_hardship_cases_qua
             .expect("count"),
         3
     );
-    assert_eq!(audits(app, "campaign.create").await, 1);
+    assert_eq!(app.audit_count("campaign.create").await, 1);
 }
 
 #[tokio::test]
@@ -340,8 +340,8 @@ async fn create_returns_422_no_hardship_households_when_none_qualify() {
         error_code(res).await,
         (422, "no_hardship_households".to_owned())
     );
-    assert_eq!(count::<campaigns::Entity>(app).await, 0);
-    assert_eq!(count::<campaign_visits::Entity>(app).await, 0);
+    assert_eq!(app.count::<campaigns::Entity>().await, 0);
+    assert_eq!(app.count::<campaign_visits::Entity>().await, 0);
 }
 
 #[tokio::test]
@@ -420,7 +420,7 @@ async fn create_returns_4xx_and_stores_nothing_when_the_body_is_bad() {
     let big = json!({ "org_id": org, "title": "慰".repeat(30_000), "occasion": "other" });
     let res = app.post_auth(CAMPAIGNS, &d.officer.access, &big).await;
     assert_eq!(error_code(res).await, (413, "payload_too_large".to_owned()));
-    assert_eq!(count::<campaigns::Entity>(app).await, 0);
+    assert_eq!(app.count::<campaigns::Entity>().await, 0);
 }
 
 #[tokio::test]
@@ -457,7 +457,7 @@ async fn create_and_list_return_403_when_the_caller_does_not_run_the_org() {
         error_code(anonymous).await,
         (401, "unauthorized".to_owned())
     );
-    assert_eq!(count::<campaigns::Entity>(app).await, 0);
+    assert_eq!(app.count::<campaigns::Entity>().await, 0);
 }
 
 #[tokio::test]
@@ -495,11 +495,11 @@ async fn create_returns_the_first_answer_again_when_the_idempotency_key_repeats(
         again.json().await.expect("json"),
     );
     assert_eq!(a, b);
-    assert_eq!(count::<campaigns::Entity>(app).await, 1);
-    assert_eq!(count::<campaign_visits::Entity>(app).await, 1);
+    assert_eq!(app.count::<campaigns::Entity>().await, 1);
+    assert_eq!(app.count::<campaign_visits::Entity>().await, 1);
     let other = send("campaign-2027-spring-2").await.expect("request");
     assert_eq!(other.status().as_u16(), 201);
-    assert_eq!(count::<campaigns::Entity>(app).await, 2);
+    assert_eq!(app.count::<campaigns::Entity>().await, 2);
     let bad = app
         .client
         .post(app.url(CAMPAIGNS))
@@ -604,7 +604,7 @@ async fn done_returns_200_and_the_progress_adds_up_when_visits_are_recorded() {
         .expect("row");
     let note = row.note.expect("note stored");
     assert!(!note.contains("卧床"), "the note is stored encrypted");
-    assert_eq!(audits(app, "campaign.visit.done").await, 2);
+    assert_eq!(app.audit_count("campaign.visit.done").await, 2);
     let (_, list) = status_json(
         app.get_auth(&format!("{CAMPAIGNS}?org_id={}", d.org), &d.officer.access)
             .await,
@@ -621,10 +621,7 @@ async fn done_returns_422_and_changes_nothing_when_the_body_breaks_a_rule() {
     let app = &d.w.app;
     let (c, a, _) = campaign_of_two(&d).await;
     let cid = id(&c);
-    let vid = id(&visit_of(
-        &visits(app, &d.officer, cid, "").await,
-        a.user_id,
-    ));
+    let vid = visit_id(&d, cid, a.user_id).await;
     let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2))
         .format("%Y-%m-%d")
         .to_string();
@@ -735,7 +732,7 @@ async fn done_returns_422_and_changes_nothing_when_the_body_breaks_a_rule() {
     }
     let still = visit_of(&visits(app, &d.officer, cid, "").await, a.user_id);
     assert_eq!(still["status"], "pending");
-    assert_eq!(audits(app, "campaign.visit.done").await, 0);
+    assert_eq!(app.audit_count("campaign.visit.done").await, 0);
 }
 
 #[tokio::test]
@@ -776,7 +773,7 @@ async fn done_returns_409_already_done_when_the_visit_is_marked_again_or_twice_a
     .await;
     let money_fen = now["money_fen"].as_i64().expect("money");
     assert!(money_fen == 300 || money_fen == 400, "{now}");
-    assert_eq!(audits(app, "campaign.visit.done").await, 2);
+    assert_eq!(app.audit_count("campaign.visit.done").await, 2);
 }
 
 #[tokio::test]
@@ -786,10 +783,7 @@ async fn close_returns_200_and_then_409_campaign_closed_for_every_change() {
     let app = &d.w.app;
     let (c, a, _) = campaign_of_two(&d).await;
     let cid = id(&c);
-    let vid = id(&visit_of(
-        &visits(app, &d.officer, cid, "").await,
-        a.user_id,
-    ));
+    let vid = visit_id(&d, cid, a.user_id).await;
 
     // Act
     let (status, closed) = status_json(close(app, &d.officer, cid).await).await;
@@ -815,7 +809,7 @@ async fn close_returns_200_and_then_409_campaign_closed_for_every_change() {
         visit_of(&visits(app, &d.officer, cid, "").await, a.user_id)["status"],
         "pending"
     );
-    assert_eq!(audits(app, "campaign.close").await, 1);
+    assert_eq!(app.audit_count("campaign.close").await, 1);
 }
 
 #[tokio::test]
@@ -825,10 +819,7 @@ async fn visits_csv_returns_a_bom_chinese_headers_and_one_row_per_household() {
     let app = &d.w.app;
     let (c, a, _) = campaign_of_two(&d).await;
     let cid = id(&c);
-    let vid = id(&visit_of(
-        &visits(app, &d.officer, cid, "").await,
-        a.user_id,
-    ));
+    let vid = visit_id(&d, cid, a.user_id).await;
     let body = json!({ "visited_on": "2026-11-20", "form": "both", "amount_fen": 50_050,
                        "goods": "=米面油", "note": "家中\n一切安好" });
     assert_eq!(done(app, &d.officer, cid, vid, &body).await.status(), 200);
@@ -840,12 +831,7 @@ async fn visits_csv_returns_a_bom_chinese_headers_and_one_row_per_household() {
 
     // Assert
     assert_eq!(res.status().as_u16(), 200);
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let ct = header(&res, "content-type").unwrap_or_default();
     assert!(ct.starts_with("text/csv"), "{ct}");
     let bytes = res.bytes().await.expect("body");
     assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "BOM for Excel");
@@ -898,7 +884,7 @@ async fn visits_csv_returns_a_bom_chinese_headers_and_one_row_per_household() {
         String::new(),
         String::new(),
     ]));
-    assert_eq!(audits(app, "campaign.export").await, 1);
+    assert_eq!(app.audit_count("campaign.export").await, 1);
 }
 
 #[tokio::test]
@@ -908,10 +894,7 @@ async fn campaign_routes_return_404_to_everyone_but_the_orgs_admins() {
     let app = &d.w.app;
     let (c, a, _) = campaign_of_two(&d).await;
     let cid = id(&c);
-    let vid = id(&visit_of(
-        &visits(app, &d.officer, cid, "").await,
-        a.user_id,
-    ));
+    let vid = visit_id(&d, cid, a.user_id).await;
     let callers = [&a, &d.other_officer, &d.w.hefei_admin, &d.w.worker];
 
     for who in callers {
@@ -946,7 +929,7 @@ async fn campaign_routes_return_404_to_everyone_but_the_orgs_admins() {
         (&still["status"], &still["done"]),
         (&json!("open"), &json!(0))
     );
-    assert_eq!(audits(app, "campaign.export").await, 0);
+    assert_eq!(app.audit_count("campaign.export").await, 0);
 }
 
 #[tokio::test]
@@ -1031,7 +1014,7 @@ async fn campaign_routes_return_404_for_unknown_ids_and_400_for_bad_queries() {
             "{query}"
         );
     }
-    let anonymous = get(app, &format!("{CAMPAIGNS}/{cid}")).await;
+    let anonymous = app.get(&format!("{CAMPAIGNS}/{cid}")).await;
     assert_eq!(
         error_code(anonymous).await,
         (401, "unauthorized".to_owned())
@@ -1109,8 +1092,7 @@ async fn create_returns_404_when_the_org_is_dissolved() {
     let d = desk().await;
     let app = &d.w.app;
     household(&d, "13900000081", "张大山", "deep").await;
-    exec(
-        app,
+    app.exec(
         "UPDATE orgs SET dissolved_at = ? WHERE id = ?",
         vec![qunjia::clock::now_ms().into(), d.org.into()],
     )
@@ -1123,5 +1105,5 @@ async fn create_returns_404_when_the_org_is_dissolved() {
 
     // Assert
     assert_eq!(error_code(res).await, (404, "not_found".to_owned()));
-    assert_eq!(count::<campaigns::Entity>(app).await, 0);
+    assert_eq!(app.count::<campaigns::Entity>().await, 0);
 }

@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use qunjia::cases::dto::CaseQuery;
 use qunjia::cases::viewing::{ListOf, list_statement};
 use qunjia::crypto::DataKey;
-use qunjia::entity::{audit_log, case_events, case_messages, cases, notifications};
+use qunjia::entity::{case_events, case_messages, cases, notifications};
 use qunjia::pagination::PageQuery;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
@@ -97,15 +97,6 @@ async fn drive(d: &Desk, cid: i64, target: &str, hardship: bool) {
     }
 }
 
-async fn audits(app: &TestApp, action: &str) -> Vec<audit_log::Model> {
-    audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq(action))
-        .order_by_asc(audit_log::Column::Id)
-        .all(&app.state.db)
-        .await
-        .expect("audit")
-}
-
 async fn notices(app: &TestApp, user_id: i64, kind: &str) -> Vec<notifications::Model> {
     notifications::Entity::find()
         .filter(notifications::Column::UserId.eq(user_id))
@@ -157,7 +148,7 @@ fn move_body(to: &str) -> Value {
 #[tokio::test]
 async fn consent_returns_200_with_the_current_version_and_text() {
     let d = desk().await;
-    let (status, c) = status_json(get(d.app(), "/api/v1/consents/sensitive").await).await;
+    let (status, c) = status_json(d.app().get("/api/v1/consents/sensitive").await).await;
     assert_eq!(status, 200);
     assert_eq!(c["version"], json!(CONSENT));
     let text = c["text"].as_str().expect("text");
@@ -220,18 +211,18 @@ async fn create_returns_201_with_the_case_history_and_an_officer_notice_when_a_w
 async fn create_returns_404_when_the_service_is_unknown_or_inactive() {
     let d = desk().await;
     let sid = offer(&d, d.org, "legal_aid", false).await;
-    patch_auth(
-        d.app(),
-        &format!("/api/v1/services/{sid}"),
-        &d.officer.access,
-        &json!({"active": false}),
-    )
-    .await;
+    d.app()
+        .patch_auth(
+            &format!("/api/v1/services/{sid}"),
+            &d.officer.access,
+            &json!({"active": false}),
+        )
+        .await;
     for s in [sid, 999_999] {
         let res = apply(d.app(), &d.applicant, &plain_body(s)).await;
         assert_eq!(error_code(res).await, (404, "not_found".into()));
     }
-    assert_eq!(count::<cases::Entity>(d.app()).await, 0);
+    assert_eq!(d.app().count::<cases::Entity>().await, 0);
 }
 
 #[tokio::test]
@@ -245,7 +236,7 @@ async fn create_returns_403_members_only_when_the_worker_is_not_an_active_member
 
     // Assert
     assert_eq!(error_code(res).await, (403, "members_only".into()));
-    assert_eq!(count::<cases::Entity>(d.app()).await, 0);
+    assert_eq!(d.app().count::<cases::Entity>().await, 0);
     member(d.app(), d.org, d.applicant.user_id).await;
     let res = apply(d.app(), &d.applicant, &plain_body(sid)).await;
     assert_eq!(res.status().as_u16(), 201);
@@ -290,7 +281,7 @@ async fn create_returns_422_when_the_hardship_amount_or_category_is_invalid() {
         apply(d.app(), &d.applicant, &b).await.status().as_u16(),
         201
     );
-    assert_eq!(count::<cases::Entity>(d.app()).await, 1);
+    assert_eq!(d.app().count::<cases::Entity>().await, 1);
 }
 
 #[tokio::test]
@@ -318,8 +309,8 @@ async fn create_returns_422_consent_required_and_stores_nothing_when_consent_is_
             );
         }
     }
-    assert_eq!(count::<cases::Entity>(d.app()).await, 0);
-    assert_eq!(count::<case_events::Entity>(d.app()).await, 0);
+    assert_eq!(d.app().count::<cases::Entity>().await, 0);
+    assert_eq!(d.app().count::<case_events::Entity>().await, 0);
     assert!(
         notices(d.app(), d.officer.user_id, "case_new")
             .await
@@ -391,7 +382,7 @@ async fn create_returns_400_when_the_body_is_malformed_and_413_when_oversized() 
     assert_eq!(raw_post(d.app(), CASES, tok, big).await.0, 413);
     let (status, code) = raw_post(d.app(), CASES, "bad-token", plain_body(sid).to_string()).await;
     assert_eq!((status, code.as_str()), (401, "unauthorized"));
-    assert_eq!(count::<cases::Entity>(d.app()).await, 0);
+    assert_eq!(d.app().count::<cases::Entity>().await, 0);
 }
 
 #[tokio::test]
@@ -427,8 +418,8 @@ async fn create_returns_one_case_when_the_same_submission_comes_twice_with_one_i
     let a: Value = first.json().await.expect("json");
     let b: Value = second.json().await.expect("json");
     assert_eq!(a, b);
-    assert_eq!(count::<cases::Entity>(d.app()).await, 1);
-    assert_eq!(count::<case_events::Entity>(d.app()).await, 1);
+    assert_eq!(d.app().count::<cases::Entity>().await, 1);
+    assert_eq!(d.app().count::<case_events::Entity>().await, 1);
     let res = d
         .app()
         .client
@@ -549,13 +540,13 @@ async fn get_appends_an_audit_entry_when_an_officer_reads_a_case_and_none_for_th
     let sid = offer(&d, d.org, "hardship", false).await;
     let cid = id(&file(d.app(), &d.applicant, &hardship_body(sid)).await);
     d.app().get_auth(&case_path(cid), &d.applicant.access).await;
-    assert!(audits(d.app(), "case.read").await.is_empty());
+    assert!(d.app().audit("case.read").await.is_empty());
     d.app().get_auth(&case_path(cid), &d.officer.access).await;
     d.app().get_auth(&case_path(cid), &d.officer.access).await;
     d.app()
         .get_auth(&case_path(cid), &d.other_officer.access)
         .await;
-    let read = audits(d.app(), "case.read").await;
+    let read = d.app().audit("case.read").await;
     assert_eq!(read.len(), 2);
     assert_eq!(read[0].actor_user_id, Some(d.officer.user_id));
     assert_eq!(read[0].target, format!("case:{cid}"));
@@ -649,7 +640,7 @@ async fn transition_notifies_the_applicant_by_sms_when_an_officer_moves_and_audi
     );
     assert!(!n[0].body.contains("尿毒症"));
     assert_eq!(n[0].link.as_deref(), Some(format!("/cases/{cid}").as_str()));
-    let a = audits(d.app(), "case.transition").await;
+    let a = d.app().audit("case.transition").await;
     assert_eq!(a.len(), 1);
     assert_eq!(a[0].actor_user_id, Some(d.officer.user_id));
     // The applicant's own move tells nobody by SMS.
@@ -661,7 +652,7 @@ async fn transition_notifies_the_applicant_by_sms_when_an_officer_moves_and_audi
             .len(),
         1
     );
-    assert_eq!(audits(d.app(), "case.transition").await.len(), 1);
+    assert_eq!(d.app().audit("case.transition").await.len(), 1);
 }
 
 #[tokio::test]
@@ -832,45 +823,40 @@ async fn patch_sets_the_hardship_class_for_officers_only() {
     let cid = id(&file(d.app(), &d.applicant, &hardship_body(sid)).await);
     let path = case_path(cid);
     let (status, c) = status_json(
-        patch_auth(
-            d.app(),
-            &path,
-            &d.officer.access,
-            &json!({"hardship_class": "relative"}),
-        )
-        .await,
+        d.app()
+            .patch_auth(
+                &path,
+                &d.officer.access,
+                &json!({"hardship_class": "relative"}),
+            )
+            .await,
     )
     .await;
     assert_eq!(status, 200, "{c}");
     assert_eq!(c["hardship_class"], json!("relative"));
-    assert_eq!(audits(d.app(), "case.update").await.len(), 1);
-    let res = patch_auth(
-        d.app(),
-        &path,
-        &d.officer.access,
-        &json!({"hardship_class": "rich"}),
-    )
-    .await;
+    assert_eq!(d.app().audit("case.update").await.len(), 1);
+    let res = d
+        .app()
+        .patch_auth(&path, &d.officer.access, &json!({"hardship_class": "rich"}))
+        .await;
     assert_eq!(
         error_code(res).await,
         (422, "invalid_hardship_class".into())
     );
-    let res = patch_auth(
-        d.app(),
-        &path,
-        &d.applicant.access,
-        &json!({"hardship_class": "deep"}),
-    )
-    .await;
-    assert_eq!(error_code(res).await, (403, "forbidden".into()));
-    for who in [&d.other_officer, &d.w.hefei_admin, &d.stranger] {
-        let res = patch_auth(
-            d.app(),
+    let res = d
+        .app()
+        .patch_auth(
             &path,
-            &who.access,
+            &d.applicant.access,
             &json!({"hardship_class": "deep"}),
         )
         .await;
+    assert_eq!(error_code(res).await, (403, "forbidden".into()));
+    for who in [&d.other_officer, &d.w.hefei_admin, &d.stranger] {
+        let res = d
+            .app()
+            .patch_auth(&path, &who.access, &json!({"hardship_class": "deep"}))
+            .await;
         assert_eq!(error_code(res).await, (404, "not_found".into()));
     }
     for b in [
@@ -878,17 +864,18 @@ async fn patch_sets_the_hardship_class_for_officers_only() {
         json!({"hardship_class": 1}),
         json!({"status": "closed"}),
     ] {
-        let res = patch_auth(d.app(), &path, &d.officer.access, &b).await;
+        let res = d.app().patch_auth(&path, &d.officer.access, &b).await;
         assert_eq!(error_code(res).await, (400, "bad_request".into()), "{b}");
     }
     let lid = id(&file(d.app(), &d.applicant, &plain_body(legal)).await);
-    let res = patch_auth(
-        d.app(),
-        &case_path(lid),
-        &d.officer.access,
-        &json!({"hardship_class": "deep"}),
-    )
-    .await;
+    let res = d
+        .app()
+        .patch_auth(
+            &case_path(lid),
+            &d.officer.access,
+            &json!({"hardship_class": "deep"}),
+        )
+        .await;
     assert_eq!(error_code(res).await, (422, "not_hardship".into()));
 }
 
@@ -975,7 +962,7 @@ async fn payment_follows_its_rules_and_is_recorded_once() {
         error_code(pay(&d.officer, ok.clone()).await).await,
         (409, "payment_exists".into())
     );
-    assert_eq!(audits(d.app(), "case.payment").await.len(), 1);
+    assert_eq!(d.app().audit("case.payment").await.len(), 1);
     // Closed cases keep their payment.
     must_move(d.app(), &d.officer, cid, json!({"to": "closed"})).await;
     let (_, c) = status_json(d.app().get_auth(&case_path(cid), &d.applicant.access).await).await;
@@ -1037,12 +1024,12 @@ async fn get_shows_officers_the_relief_of_the_last_12_months_from_any_org_and_no
         .expect("time")
         .and_utc()
         .timestamp_millis();
-    exec(
-        d.app(),
-        "UPDATE cases SET resolved_at = ? WHERE id = ?",
-        vec![long_ago_ms.into(), old.into()],
-    )
-    .await;
+    d.app()
+        .exec(
+            "UPDATE cases SET resolved_at = ? WHERE id = ?",
+            vec![long_ago_ms.into(), old.into()],
+        )
+        .await;
 
     // Resolved with nothing granted: no warning either.
     let nothing = id(&file(d.app(), &d.applicant, &hardship_body(here)).await);
@@ -1324,24 +1311,25 @@ async fn list_walks_an_index_of_the_org_queue_when_there_are_100000_cases() {
          WHEN 2 THEN 'in_progress' ELSE 'closed' END, c.description_enc, c.created_at, c.updated_at \
          FROM {series}, cases c WHERE c.id = ?"
     );
-    let added = exec(
-        d.app(),
-        &sql,
-        vec![
-            sid.into(),
-            other.into(),
-            d.org.into(),
-            d.other_org.into(),
-            d.applicant.user_id.into(),
-            seed.into(),
-        ],
-    )
-    .await;
+    let added = d
+        .app()
+        .exec(
+            &sql,
+            vec![
+                sid.into(),
+                other.into(),
+                d.org.into(),
+                d.other_org.into(),
+                d.applicant.user_id.into(),
+                seed.into(),
+            ],
+        )
+        .await;
     assert_eq!(added, 100_000);
     if d.app().db.is_postgres() {
-        exec(d.app(), "ANALYZE cases", vec![]).await;
+        d.app().exec("ANALYZE cases", vec![]).await;
     } else {
-        exec(d.app(), "ANALYZE", vec![]).await;
+        d.app().exec("ANALYZE", vec![]).await;
     }
 
     // Act / Assert: the plan walks an index in id order (no sort of the org's cases)…

@@ -2,15 +2,12 @@
 //! crowd at the door, and the officers' tools.
 use qunjia::auth::jwt::TokenType;
 use qunjia::checkin::token;
-use qunjia::entity::{
-    activities, audit_log, checkin_failures, checkins, memberships, orgs, signups, users,
-};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-};
+use qunjia::entity::{activities, checkin_failures, checkins, memberships, signups, users};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::status_json;
+use crate::coverage::add_org;
+use crate::helpers::{header, status_json};
 use crate::support::{SECRET, TestApp, spawn_app};
 
 const CHECKINS: &str = "/api/v1/checkins";
@@ -61,25 +58,10 @@ async fn grant(app: &TestApp, who: &Person, role: &str, scope: &str) {
         .expect("insert role");
 }
 
+/// An open union in 合肥市.
 async fn org(app: &TestApp, name: &str) -> i64 {
-    let region_id = app.region_id("340100").await;
-    orgs::Entity::insert(orgs::ActiveModel {
-        name: Set(name.into()),
-        org_type: Set("union".into()),
-        form: Set("single".into()),
-        region_id: Set(region_id),
-        join_code: Set(uuid::Uuid::new_v4().simple().to_string()),
-        join_policy: Set("open".into()),
-        created_by: Set(None),
-        created_at: Set(0),
-        updated_at: Set(0),
-        dissolved_at: Set(None),
-        ..Default::default()
-    })
-    .exec_with_returning(&app.state.db)
-    .await
-    .expect("insert org")
-    .id
+    let hefei = app.region_id("340100").await;
+    add_org(app, name, "union", hefei, false, &[]).await
 }
 
 struct Spec {
@@ -261,9 +243,8 @@ async fn checkin_qr_returns_200_with_a_token_that_checks_in_and_404_to_others() 
     assert!(left > 30_000 && left <= 61_000, "{left}");
     assert_eq!(svg.status().as_u16(), 200);
     assert!(
-        svg.headers()["content-type"]
-            .to_str()
-            .unwrap()
+        header(&svg, "content-type")
+            .expect("content-type")
             .starts_with("image/svg+xml")
     );
     assert!(svg.text().await.expect("svg").contains("<svg"));
@@ -853,11 +834,7 @@ async fn undo_returns_200_keeps_the_history_and_lets_the_person_check_in_again()
     assert_eq!(items[1]["title"], "读书会");
     assert_eq!(items[1]["method"], "qr");
     assert!(items[1]["starts_at"].is_string());
-    let audits = audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq("checkin.undo"))
-        .count(&w.app.state.db)
-        .await
-        .expect("audit");
+    let audits = w.app.audit_count("checkin.undo").await;
     assert_eq!(audits, 1);
 }
 
@@ -903,72 +880,36 @@ async fn manual_checkin_returns_201_with_method_manual_and_422_for_unknown_peopl
     // Arrange
     let w = world().await;
     let path = format!("/api/v1/activities/{}/checkins/manual", w.open.id);
+    let manual = async |token: &str, body: Value| {
+        status_json(w.app.post_auth(&path, token, &body).await).await
+    };
 
     // Act
-    let (s, body) = status_json(
-        w.app
-            .post_auth(
-                &path,
-                &w.admin.token,
-                &json!({"phone": "139 0000 0002", "reason": "手机没电"}),
-            )
-            .await,
+    let (s, body) = manual(
+        &w.admin.token,
+        json!({"phone": "139 0000 0002", "reason": "手机没电"}),
     )
     .await;
-    let (twice, again) = status_json(
-        w.app
-            .post_auth(
-                &path,
-                &w.admin.token,
-                &json!({"phone": "13900000002", "reason": "再次"}),
-            )
-            .await,
+    let (twice, again) = manual(
+        &w.admin.token,
+        json!({"phone": "13900000002", "reason": "再次"}),
     )
     .await;
-    let (unknown, e1) = status_json(
-        w.app
-            .post_auth(
-                &path,
-                &w.admin.token,
-                &json!({"phone": "13812345678", "reason": "x"}),
-            )
-            .await,
+    let (unknown, e1) = manual(
+        &w.admin.token,
+        json!({"phone": "13812345678", "reason": "x"}),
     )
     .await;
-    let (bad_phone, e2) = status_json(
-        w.app
-            .post_auth(
-                &path,
-                &w.admin.token,
-                &json!({"phone": "12345", "reason": "x"}),
-            )
-            .await,
+    let (bad_phone, e2) = manual(&w.admin.token, json!({"phone": "12345", "reason": "x"})).await;
+    let (no_reason, e3) = manual(
+        &w.admin.token,
+        json!({"phone": "13900000002", "reason": ""}),
     )
     .await;
-    let (no_reason, e3) = status_json(
-        w.app
-            .post_auth(
-                &path,
-                &w.admin.token,
-                &json!({"phone": "13900000002", "reason": ""}),
-            )
-            .await,
-    )
-    .await;
-    let (missing, _) = status_json(
-        w.app
-            .post_auth(&path, &w.admin.token, &json!({"phone": "13900000002"}))
-            .await,
-    )
-    .await;
-    let (worker, _) = status_json(
-        w.app
-            .post_auth(
-                &path,
-                &w.worker.token,
-                &json!({"phone": "13900000002", "reason": "x"}),
-            )
-            .await,
+    let (missing, _) = manual(&w.admin.token, json!({"phone": "13900000002"})).await;
+    let (worker, _) = manual(
+        &w.worker.token,
+        json!({"phone": "13900000002", "reason": "x"}),
     )
     .await;
 
@@ -993,11 +934,7 @@ async fn manual_checkin_returns_201_with_method_manual_and_422_for_unknown_peopl
         (Some("手机没电"), Some(w.admin.id))
     );
     assert_eq!(counter(&w.app, w.open.id).await, 1);
-    let audits = audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq("checkin.manual"))
-        .count(&w.app.state.db)
-        .await
-        .expect("audit");
+    let audits = w.app.audit_count("checkin.manual").await;
     assert_eq!(audits, 1);
 }
 
@@ -1011,7 +948,7 @@ async fn me_checkins_returns_401_without_a_token_and_pages_with_a_cursor() {
     }
 
     // Act
-    let anon = crate::helpers::get(&w.app, "/api/v1/me/checkins").await;
+    let anon = w.app.get("/api/v1/me/checkins").await;
     let (s, page) = status_json(
         w.app
             .get_auth("/api/v1/me/checkins?limit=2", &w.worker.token)

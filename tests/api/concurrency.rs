@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::support::{Session, TestApp, error_code, spawn_app};
+use crate::support::{LOGOUT, OTP, Session, TestApp, error_code, spawn_app};
 
 const PEOPLE: usize = 200;
 
@@ -21,7 +21,7 @@ async fn try_login(app: &TestApp, phone: String) -> (u16, u16, Option<Session>) 
     let Some(code) = app.gateway.last_code(&phone) else {
         return (otp_status, 0, None);
     };
-    let (status, body) = status_json(login_raw(app, &phone, &code).await).await;
+    let (status, body) = status_json(app.login_raw(&phone, &code).await).await;
     let session = (status == 200).then(|| Session {
         user_id: body["user"]["id"].as_i64().expect("id"),
         phone: phone.clone(),
@@ -58,8 +58,8 @@ async fn login_returns_200_for_200_people_when_they_all_log_in_at_once() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), PEOPLE, "one account each");
-    assert_eq!(count::<users::Entity>(&app).await, PEOPLE as u64);
-    assert_eq!(count::<refresh_tokens::Entity>(&app).await, PEOPLE as u64);
+    assert_eq!(app.count::<users::Entity>().await, PEOPLE as u64);
+    assert_eq!(app.count::<refresh_tokens::Entity>().await, PEOPLE as u64);
     let rows = users::Entity::find()
         .all(&app.state.db)
         .await
@@ -82,7 +82,7 @@ async fn patch_me_returns_200_for_200_people_when_they_all_write_at_once() {
         async move {
             let body =
                 json!({ "name": format!("用户{i}"), "platform": "美团", "gender": "female" });
-            status_json(patch_auth(app, "/api/v1/me", &s.access, &body).await).await
+            status_json(app.patch_auth("/api/v1/me", &s.access, &body).await).await
         }
     }))
     .await;
@@ -117,8 +117,7 @@ async fn refresh_returns_200_exactly_once_when_one_token_is_presented_10_times_a
 
     // Act
     let results =
-        join_all((0..10).map(|_| async { status_json(refresh(&app, &s.refresh).await).await }))
-            .await;
+        join_all((0..10).map(|_| async { status_json(app.refresh(&s.refresh).await).await })).await;
 
     // Assert
     let winners: Vec<&Value> = results
@@ -135,7 +134,7 @@ async fn refresh_returns_200_exactly_once_when_one_token_is_presented_10_times_a
     }
     // Nine replays of a used token: the whole login is revoked, the winner's new token too.
     let newest = winners[0]["refresh_token"].as_str().expect("refresh");
-    let res = refresh(&app, newest).await;
+    let res = app.refresh(newest).await;
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
     let alive = refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::RevokedAt.is_null())
@@ -154,7 +153,7 @@ async fn logout_leaves_no_token_alive_when_it_races_a_refresh_of_the_same_login(
 
         // Act: refresh and logout with the same token at the same moment.
         let (refreshed, logged_out) = tokio::join!(
-            async { status_json(refresh(&app, &s.refresh).await).await },
+            async { status_json(app.refresh(&s.refresh).await).await },
             async {
                 app.post_json(LOGOUT, &json!({ "refresh_token": s.refresh }))
                     .await
@@ -167,7 +166,7 @@ async fn logout_leaves_no_token_alive_when_it_races_a_refresh_of_the_same_login(
         assert_eq!(logged_out, 204, "round {round}");
         if refreshed.0 == 200 {
             let newest = refreshed.1["refresh_token"].as_str().expect("refresh");
-            let res = refresh(&app, newest).await;
+            let res = app.refresh(newest).await;
             assert_eq!(
                 error_code(res).await,
                 (401, "unauthorized".into()),
@@ -239,5 +238,5 @@ async fn grant_returns_201_exactly_once_when_one_role_is_granted_10_times_at_onc
         .await
         .expect("users");
     assert_eq!(people.len(), 1);
-    assert_eq!(count::<roles::Entity>(&app).await, 2);
+    assert_eq!(app.count::<roles::Entity>().await, 2);
 }

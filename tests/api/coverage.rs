@@ -8,7 +8,7 @@ use qunjia::regions::service::{NewRegion, insert as insert_region};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{get, status_json};
+use crate::helpers::{header, status_json};
 use crate::support::{TestApp, error_code, spawn_app, spawn_app_with};
 
 /// Ids of the crafted data set, by short name.
@@ -73,7 +73,8 @@ async fn add_unit(
         .id
 }
 
-async fn add_org(
+/// An org inserted straight into the database, covering `unit_ids`.
+pub(crate) async fn add_org(
     app: &TestApp,
     name: &str,
     org_type: &str,
@@ -187,53 +188,31 @@ async fn fixture(app: &TestApp) -> Fixture {
         let id = add_unit(app, n, &name, (kind, employees, above, party, region)).await;
         ids.insert(key, id);
     }
-    let u = |k: &str| ids[k];
-    add_org(
-        app,
-        "一号工会",
-        "union",
-        county,
-        false,
-        &[u("nat30"), u("muni30"), u("soc30")],
-    )
-    .await;
-    add_org(
-        app,
-        "高新团委",
-        "league",
-        county,
-        false,
-        &[u("nat30"), u("prov30")],
-    )
-    .await;
-    add_org(
-        app,
-        "联合妇联",
-        "women",
-        county,
-        false,
-        &[u("assoc30"), u("plat")],
-    )
-    .await;
-    add_org(
-        app,
-        "已撤销工会",
-        "union",
-        county,
-        true,
-        &[u("bldg40"), u("above")],
-    )
-    .await;
-    add_org(
-        app,
-        "二号工会",
-        "union",
-        township,
-        false,
-        &[u("soc30"), u("town300")],
-    )
-    .await;
-    add_org(app, "镜湖团委", "league", wuhu_town, false, &[u("wh_ent")]).await;
+    // (name, type, region, dissolved, units covered)
+    let orgs = [
+        (
+            "一号工会",
+            "union",
+            county,
+            false,
+            vec!["nat30", "muni30", "soc30"],
+        ),
+        ("高新团委", "league", county, false, vec!["nat30", "prov30"]),
+        ("联合妇联", "women", county, false, vec!["assoc30", "plat"]),
+        ("已撤销工会", "union", county, true, vec!["bldg40", "above"]),
+        (
+            "二号工会",
+            "union",
+            township,
+            false,
+            vec!["soc30", "town300"],
+        ),
+        ("镜湖团委", "league", wuhu_town, false, vec!["wh_ent"]),
+    ];
+    for (name, org_type, region, dissolved, keys) in orgs {
+        let units: Vec<i64> = keys.into_iter().map(|k| ids[k]).collect();
+        add_org(app, name, org_type, region, dissolved, &units).await;
+    }
     Fixture {
         province,
         hefei,
@@ -482,15 +461,9 @@ async fn units_csv_returns_bom_header_and_one_line_per_unit_with_org_names() {
 
     // Assert
     assert_eq!(res.status().as_u16(), 200);
-    let ct = res.headers()["content-type"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let ct = header(&res, "content-type").expect("content-type");
     assert!(ct.starts_with("text/csv"), "{ct}");
-    let cd = res.headers()["content-disposition"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let cd = header(&res, "content-disposition").expect("content-disposition");
     assert!(
         cd.starts_with("attachment; filename=") && cd.contains(".csv"),
         "{cd}"
@@ -559,9 +532,8 @@ async fn units_xlsx_returns_a_workbook_holding_the_ledger_rows() {
     // Assert
     assert_eq!(res.status().as_u16(), 200);
     assert!(
-        res.headers()["content-disposition"]
-            .to_str()
-            .expect("ascii")
+        header(&res, "content-disposition")
+            .expect("content-disposition")
             .contains(".xlsx")
     );
     let bytes = res.bytes().await.expect("body");
@@ -609,7 +581,7 @@ async fn stats_return_403_for_other_admins_and_workers_and_401_without_a_token()
         // Act
         let other = error_code(app.get_auth(&url, &wuhu_admin.access).await).await;
         let plain = error_code(app.get_auth(&url, &worker.access).await).await;
-        let anon = error_code(get(&app, &url).await).await;
+        let anon = error_code(app.get(&url).await).await;
         // Assert
         assert_eq!(other, (403, "forbidden".into()), "{path}");
         assert_eq!(plain, (403, "forbidden".into()), "{path}");

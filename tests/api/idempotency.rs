@@ -1,12 +1,33 @@
 //! The Idempotency-Key mechanism on the test database, driven directly: no
 //! endpoint of the foundation creates what a person submits yet.
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use qunjia::audit::{self, Entry};
 use qunjia::entity::audit_log;
+use qunjia::error::AppError;
 use qunjia::idempotency::{Work, once};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::support::spawn_app;
+
+/// `POST /api/v1/things` by `user_id` under `key`, done by `work` and answered 201.
+async fn post_thing(
+    db: &DatabaseConnection,
+    user_id: i64,
+    key: Option<&str>,
+    work: Work<'static, serde_json::Value>,
+) -> Result<HttpResponse, AppError> {
+    once(
+        db,
+        user_id,
+        key.map(Into::into),
+        "POST",
+        "/api/v1/things",
+        StatusCode::CREATED,
+        work,
+    )
+    .await
+}
 
 fn work(tag: &'static str) -> Work<'static, serde_json::Value> {
     Box::new(move |txn| {
@@ -40,28 +61,12 @@ async fn created(app: &crate::support::TestApp, tag: &str) -> u64 {
 async fn same_key_twice_returns_the_first_answer_and_creates_once() {
     let app = spawn_app().await;
     let user = app.login("13812340001").await;
-    let a = once(
-        &app.state.db,
-        user.user_id,
-        Some("k-1".into()),
-        "POST",
-        "/api/v1/things",
-        StatusCode::CREATED,
-        work("one"),
-    )
-    .await
-    .expect("first");
-    let b = once(
-        &app.state.db,
-        user.user_id,
-        Some("k-1".into()),
-        "POST",
-        "/api/v1/things",
-        StatusCode::CREATED,
-        work("one"),
-    )
-    .await
-    .expect("second");
+    let a = post_thing(&app.state.db, user.user_id, Some("k-1"), work("one"))
+        .await
+        .expect("first");
+    let b = post_thing(&app.state.db, user.user_id, Some("k-1"), work("one"))
+        .await
+        .expect("second");
     assert_eq!(a.status(), StatusCode::CREATED);
     assert_eq!(b.status(), StatusCode::CREATED);
     assert_eq!(
@@ -82,17 +87,9 @@ async fn another_user_or_no_key_creates_again() {
         (u1.user_id, None),
         (u1.user_id, None),
     ] {
-        once(
-            &app.state.db,
-            user,
-            key.map(Into::into),
-            "POST",
-            "/api/v1/things",
-            StatusCode::CREATED,
-            work("two"),
-        )
-        .await
-        .expect("run");
+        post_thing(&app.state.db, user, key, work("two"))
+            .await
+            .expect("run");
     }
     assert_eq!(created(&app, "two").await, 4);
 }
@@ -105,17 +102,9 @@ async fn twenty_concurrent_requests_with_one_key_create_once() {
     for _ in 0..20 {
         let db = app.state.db.clone();
         tasks.push(tokio::spawn(async move {
-            once(
-                &db,
-                user.user_id,
-                Some("same".into()),
-                "POST",
-                "/api/v1/things",
-                StatusCode::CREATED,
-                work("three"),
-            )
-            .await
-            .map(|r| r.status())
+            post_thing(&db, user.user_id, Some("same"), work("three"))
+                .await
+                .map(|r| r.status())
         }));
     }
     for t in tasks {
@@ -132,31 +121,15 @@ async fn a_failed_attempt_leaves_the_key_free() {
     let app = spawn_app().await;
     let user = app.login("13812340005").await;
     let failing: Work<'static, serde_json::Value> =
-        Box::new(|_txn| Box::pin(async { Err(qunjia::error::AppError::rule("some_rule", "no")) }));
+        Box::new(|_txn| Box::pin(async { Err(AppError::rule("some_rule", "no")) }));
     assert!(
-        once(
-            &app.state.db,
-            user.user_id,
-            Some("k".into()),
-            "POST",
-            "/api/v1/things",
-            StatusCode::CREATED,
-            failing
-        )
-        .await
-        .is_err()
+        post_thing(&app.state.db, user.user_id, Some("k"), failing)
+            .await
+            .is_err()
     );
-    let ok = once(
-        &app.state.db,
-        user.user_id,
-        Some("k".into()),
-        "POST",
-        "/api/v1/things",
-        StatusCode::CREATED,
-        work("four"),
-    )
-    .await
-    .expect("retry");
+    let ok = post_thing(&app.state.db, user.user_id, Some("k"), work("four"))
+        .await
+        .expect("retry");
     assert_eq!(ok.status(), StatusCode::CREATED);
     assert_eq!(created(&app, "four").await, 1);
 }

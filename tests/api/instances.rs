@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::support::{TestApp, error_code, spawn_app, spawn_on};
+use crate::support::{LOGOUT, OTP, TestApp, error_code, spawn_app, spawn_on};
 
 const PHONE: &str = "13812345678";
 
@@ -22,7 +22,7 @@ async fn login_returns_200_on_one_instance_when_the_code_was_asked_on_the_other(
     let code = a.request_code(PHONE).await;
 
     // Act
-    let (status, body) = status_json(login_raw(&b, PHONE, &code).await).await;
+    let (status, body) = status_json(b.login_raw(PHONE, &code).await).await;
 
     // Assert
     assert_eq!(status, 200, "{body}");
@@ -35,12 +35,12 @@ async fn login_returns_200_on_one_instance_when_the_code_was_asked_on_the_other(
         (200, body["user"]["id"].clone())
     );
     // Refresh on the first instance, then replay the spent token on the second.
-    let (status, pair) = status_json(refresh(&a, refresh_token).await).await;
+    let (status, pair) = status_json(a.refresh(refresh_token).await).await;
     assert_eq!(status, 200, "{pair}");
-    let res = refresh(&b, refresh_token).await;
+    let res = b.refresh(refresh_token).await;
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
     let newest = pair["refresh_token"].as_str().expect("refresh");
-    let res = refresh(&a, newest).await;
+    let res = a.refresh(newest).await;
     assert_eq!(
         error_code(res).await,
         (401, "unauthorized".into()),
@@ -70,12 +70,12 @@ async fn login_returns_429_code_locked_on_either_instance_when_wrong_tries_were_
     let code = a.request_code(PHONE).await;
     for i in 0..5 {
         let node = if i % 2 == 0 { &a } else { &b };
-        let res = login_raw(node, PHONE, &other_code(&code)).await;
+        let res = node.login_raw(PHONE, &other_code(&code)).await;
         assert_eq!(error_code(res).await, (401, "invalid_code".into()));
     }
 
     // Act
-    let res = login_raw(&b, PHONE, &code).await;
+    let res = b.login_raw(PHONE, &code).await;
 
     // Assert
     assert_eq!(error_code(res).await, (429, "code_locked".into()));
@@ -94,6 +94,6 @@ async fn logout_returns_204_on_one_instance_and_refresh_returns_401_on_the_other
 
     // Assert
     assert_eq!(out.status().as_u16(), 204);
-    let res = refresh(&a, &s.refresh).await;
+    let res = a.refresh(&s.refresh).await;
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
 }

@@ -60,7 +60,7 @@ async fn me_returns_401_when_authorization_header_is_missing_or_not_bearer() {
     let s = app.login("13812345678").await;
 
     // Act
-    let missing = get(&app, ME).await;
+    let missing = app.get(ME).await;
     let basic = app
         .client
         .get(app.url(ME))
@@ -291,7 +291,7 @@ async fn me_returns_401_when_token_belongs_to_a_deleted_account() {
     // Arrange
     let app = spawn_app().await;
     let s = app.login("13812345678").await;
-    let res = delete_auth(&app, ME, &s.access).await;
+    let res = app.delete_auth(ME, &s.access).await;
     assert_eq!(res.status().as_u16(), 202);
 
     // Act

@@ -3,7 +3,7 @@
 //! rejection, leaving and removal, member lists, and the org's leaders.
 use chrono::{Duration, Months, NaiveDate};
 use futures_util::future::join_all;
-use qunjia::entity::{audit_log, leaders, memberships};
+use qunjia::entity::{leaders, memberships};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
@@ -30,15 +30,6 @@ async fn rows(app: &TestApp) -> Vec<memberships::Model> {
         .all(&app.state.db)
         .await
         .expect("memberships")
-}
-
-async fn audit(app: &TestApp, action: &str) -> Vec<audit_log::Model> {
-    audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq(action))
-        .order_by_asc(audit_log::Column::Id)
-        .all(&app.state.db)
-        .await
-        .expect("audit")
 }
 
 fn today_shanghai() -> NaiveDate {
@@ -257,12 +248,13 @@ async fn join_returns_409_already_member_for_a_second_live_membership_and_201_af
     // Act
     let again_active = join(&w.app, &open, &w.worker).await;
     let again_pending = join(&w.app, &approval, &w.worker).await;
-    let left = delete_auth(
-        &w.app,
-        &format!("/api/v1/memberships/{}", id(&first)),
-        &w.worker.access,
-    )
-    .await;
+    let left = w
+        .app
+        .delete_auth(
+            &format!("/api/v1/memberships/{}", id(&first)),
+            &w.worker.access,
+        )
+        .await;
     let rejoin = join(&w.app, &open, &w.worker).await;
 
     // Assert
@@ -286,12 +278,12 @@ async fn join_returns_404_for_unknown_or_dissolved_orgs_and_4xx_for_bad_requests
     let w = world().await;
     let org = union_of_zhilian(&w, "open").await;
     let gone = union_of_zhilian(&w, "approval").await;
-    exec(
-        &w.app,
-        "UPDATE orgs SET dissolved_at = 1 WHERE id = ?",
-        vec![id(&gone).into()],
-    )
-    .await;
+    w.app
+        .exec(
+            "UPDATE orgs SET dissolved_at = 1 WHERE id = ?",
+            vec![id(&gone).into()],
+        )
+        .await;
 
     // Act + Assert
     assert_eq!(
@@ -454,11 +446,11 @@ async fn approve_returns_200_active_once_and_409_invalid_transition_after() {
         ("active", Some(w.hefei_admin.user_id))
     );
     assert!(row.decided_at.is_some());
-    let entries = audit(&w.app, "membership.approve").await;
+    let entries = w.app.audit("membership.approve").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].target, format!("membership:{mid}"));
     assert_eq!(entries[0].actor_user_id, Some(w.hefei_admin.user_id));
-    assert!(audit(&w.app, "membership.reject").await.is_empty());
+    assert!(w.app.audit("membership.reject").await.is_empty());
 }
 
 #[tokio::test]
@@ -503,7 +495,7 @@ async fn reject_returns_200_with_the_reason_and_422_or_400_when_the_reason_is_ba
     let (_, mine) = status_json(w.app.get_auth(MY, &p.access).await).await;
     assert_eq!(mine["items"][0]["reason"], "不在本单位工作");
     assert_eq!(mine["items"][0]["status"], "rejected");
-    assert_eq!(audit(&w.app, "membership.reject").await.len(), 1);
+    assert_eq!(w.app.audit("membership.reject").await.len(), 1);
     // A rejected person may ask again.
     assert_eq!(join(&w.app, &org, &p).await.status().as_u16(), 201);
 }
@@ -547,7 +539,7 @@ async fn approve_and_reject_return_404_to_anyone_but_the_orgs_admins() {
         assert_eq!(error_code(res).await, (404, "not_found".into()));
     }
     assert_eq!(rows(&w.app).await[0].status, "pending");
-    assert!(audit(&w.app, "membership.approve").await.is_empty());
+    assert!(w.app.audit("membership.approve").await.is_empty());
 }
 
 #[tokio::test]
@@ -563,10 +555,13 @@ async fn delete_returns_204_left_for_the_member_and_removed_for_an_admin_and_404
     let path = |m: &Value| format!("/api/v1/memberships/{}", id(m));
 
     // Act
-    let by_stranger = delete_auth(&w.app, &path(&theirs), &stranger.access).await;
-    let by_wuhu = delete_auth(&w.app, &path(&theirs), &w.wuhu_admin.access).await;
-    let leave = delete_auth(&w.app, &path(&mine), &w.worker.access).await;
-    let leave_again = delete_auth(&w.app, &path(&mine), &w.worker.access).await;
+    let by_stranger = w.app.delete_auth(&path(&theirs), &stranger.access).await;
+    let by_wuhu = w
+        .app
+        .delete_auth(&path(&theirs), &w.wuhu_admin.access)
+        .await;
+    let leave = w.app.delete_auth(&path(&mine), &w.worker.access).await;
+    let leave_again = w.app.delete_auth(&path(&mine), &w.worker.access).await;
     let bad_body = w
         .app
         .client
@@ -586,7 +581,7 @@ async fn delete_returns_204_left_for_the_member_and_removed_for_an_admin_and_404
         .send()
         .await
         .expect("request");
-    let remove_again = delete_auth(&w.app, &path(&theirs), &officer.access).await;
+    let remove_again = w.app.delete_auth(&path(&theirs), &officer.access).await;
 
     // Assert
     assert_eq!(error_code(by_stranger).await, (404, "not_found".into()));
@@ -612,7 +607,7 @@ async fn delete_returns_204_left_for_the_member_and_removed_for_an_admin_and_404
         ("removed", Some("已离职"))
     );
     assert!(all.iter().all(|m| m.ended_at.is_some()));
-    let entries = audit(&w.app, "membership.remove").await;
+    let entries = w.app.audit("membership.remove").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].actor_user_id, Some(officer.user_id));
 }
@@ -658,7 +653,7 @@ async fn members_returns_full_phones_to_the_orgs_admins_filtered_by_status_and_4
     assert_eq!(paged["items"].as_array().expect("items").len(), 1);
     assert!(paged["next_cursor"].is_string());
     assert!(
-        !audit(&w.app, "org.members.read").await.is_empty(),
+        !w.app.audit("org.members.read").await.is_empty(),
         "full phones read are audited"
     );
     for (who, token) in [
@@ -721,19 +716,28 @@ async fn leaders_returns_201_for_an_active_member_and_lists_names_and_positions_
         !list.to_string().contains("1390000"),
         "no phones in the leader list"
     );
-    assert_eq!(audit(&w.app, "org.leader.add").await.len(), 1);
+    assert_eq!(w.app.audit("org.leader.add").await.len(), 1);
 
     // Act: removal
-    let by_worker = delete_auth(&w.app, &format!("{path}/{}", id(&leader)), &w.worker.access).await;
-    let removed = delete_auth(&w.app, &format!("{path}/{}", id(&leader)), &officer.access).await;
-    let again = delete_auth(&w.app, &format!("{path}/{}", id(&leader)), &officer.access).await;
+    let by_worker = w
+        .app
+        .delete_auth(&format!("{path}/{}", id(&leader)), &w.worker.access)
+        .await;
+    let removed = w
+        .app
+        .delete_auth(&format!("{path}/{}", id(&leader)), &officer.access)
+        .await;
+    let again = w
+        .app
+        .delete_auth(&format!("{path}/{}", id(&leader)), &officer.access)
+        .await;
 
     // Assert
     assert_eq!(error_code(by_worker).await, (404, "not_found".into()));
     assert_eq!(removed.status().as_u16(), 204);
     assert_eq!(error_code(again).await, (404, "not_found".into()));
-    assert_eq!(count::<leaders::Entity>(&w.app).await, 0);
-    assert_eq!(audit(&w.app, "org.leader.remove").await.len(), 1);
+    assert_eq!(w.app.count::<leaders::Entity>().await, 0);
+    assert_eq!(w.app.audit("org.leader.remove").await.len(), 1);
 }
 
 #[tokio::test]
@@ -814,9 +818,12 @@ async fn leaders_returns_422_or_404_when_the_person_position_or_caller_does_not_
         (404, "not_found".into())
     );
     // A leader of another org cannot be removed through this org's path.
-    let cross = delete_auth(&w.app, &format!("{path}/{}", id(&other_leader)), admin).await;
+    let cross = w
+        .app
+        .delete_auth(&format!("{path}/{}", id(&other_leader)), admin)
+        .await;
     assert_eq!(error_code(cross).await, (404, "not_found".into()));
-    assert_eq!(count::<leaders::Entity>(&w.app).await, 1);
+    assert_eq!(w.app.count::<leaders::Entity>().await, 1);
     let unknown = w
         .app
         .get_auth(&format!("{ORGS}/999999/leaders"), &w.worker.access)
@@ -841,16 +848,14 @@ async fn leaving_ends_the_persons_leader_post() {
     assert_eq!(res.status().as_u16(), 201);
 
     // Act
-    let left = delete_auth(
-        &w.app,
-        &format!("/api/v1/memberships/{}", id(&m)),
-        &w.worker.access,
-    )
-    .await;
+    let left = w
+        .app
+        .delete_auth(&format!("/api/v1/memberships/{}", id(&m)), &w.worker.access)
+        .await;
 
     // Assert
     assert_eq!(left.status().as_u16(), 204);
-    assert_eq!(count::<leaders::Entity>(&w.app).await, 0);
+    assert_eq!(w.app.count::<leaders::Entity>().await, 0);
 }
 
 #[tokio::test]
@@ -875,7 +880,7 @@ async fn delete_me_ends_live_memberships_and_leader_posts_of_the_deleted_person(
     assert_eq!(leader.status().as_u16(), 201);
 
     // Act
-    let res = delete_auth(&w.app, "/api/v1/me", &w.worker.access).await;
+    let res = w.app.delete_auth("/api/v1/me", &w.worker.access).await;
 
     // Assert: history kept, nothing live.
     assert_eq!(res.status().as_u16(), 202);

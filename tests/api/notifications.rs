@@ -193,8 +193,8 @@ async fn inbox_returns_401_when_not_logged_in() {
     let app = spawn_app().await;
 
     // Act
-    let list = get(&app, INBOX).await;
-    let count = get(&app, &format!("{INBOX}/unread-count")).await;
+    let list = app.get(INBOX).await;
+    let count = app.get(&format!("{INBOX}/unread-count")).await;
     let read_all = app
         .post_json(&format!("{INBOX}/read-all"), &json!({}))
         .await;
@@ -482,8 +482,7 @@ async fn kick_sends_no_sms_when_the_person_has_no_phone_any_more() {
     let app = spawn_app().await;
     let me = app.login("13900000122").await;
     let nid = notice(&app, me.user_id, "申请已受理", true).await;
-    exec(
-        &app,
+    app.exec(
         "UPDATE users SET phone = NULL, deleted_at = ? WHERE id = ?",
         vec![1i64.into(), me.user_id.into()],
     )

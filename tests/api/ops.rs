@@ -7,13 +7,7 @@ use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::support::{TestApp, error_code, spawn_app};
-
-fn header(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get(name)
-        .map(|v| v.to_str().expect("ascii").to_owned())
-}
+use crate::support::{LOGIN, LOGOUT, OTP, REFRESH, TestApp, error_code, spawn_app};
 
 async fn send(app: &TestApp, method: &str, path: &str) -> reqwest::Response {
     app.client
@@ -29,7 +23,7 @@ async fn health_returns_200_with_status_and_db_ok() {
     let app = spawn_app().await;
 
     // Act
-    let (status, body) = status_json(get(&app, "/health").await).await;
+    let (status, body) = status_json(app.get("/health").await).await;
 
     // Assert
     assert_eq!((status, body), (200, json!({ "status": "ok", "db": "ok" })));
@@ -40,14 +34,14 @@ async fn metrics_returns_request_counts_by_route_pattern_after_requests() {
     // Arrange
     let app = spawn_app().await;
     let wuhu = app.region_id("340200").await;
-    get(&app, "/health").await;
-    get(&app, "/api/v1/regions").await;
-    get(&app, "/api/v1/regions").await;
-    get(&app, &format!("/api/v1/regions/{wuhu}")).await;
-    get(&app, "/api/v1/regions/999999").await;
+    app.get("/health").await;
+    app.get("/api/v1/regions").await;
+    app.get("/api/v1/regions").await;
+    app.get(&format!("/api/v1/regions/{wuhu}")).await;
+    app.get("/api/v1/regions/999999").await;
 
     // Act
-    let res = get(&app, "/metrics").await;
+    let res = app.get("/metrics").await;
 
     // Assert
     assert_eq!(res.status().as_u16(), 200);
@@ -154,12 +148,12 @@ async fn api_responses_return_cache_control_no_store_and_the_shell_does_not() {
 
     // Act
     let api = [
-        get(&app, "/api/v1/regions").await,
-        get(&app, "/api/v1/me").await,
-        get(&app, "/api/v1/xyz").await,
+        app.get("/api/v1/regions").await,
+        app.get("/api/v1/me").await,
+        app.get("/api/v1/xyz").await,
         app.post_json(OTP, &json!({ "phone": "13812345678" })).await,
     ];
-    let shell = get(&app, "/").await;
+    let shell = app.get("/").await;
 
     // Assert
     for res in &api {
@@ -186,7 +180,7 @@ async fn unknown_api_path_returns_404_with_the_json_error_body() {
         "/api",
     ] {
         // Act
-        let res = get(&app, path).await;
+        let res = app.get(path).await;
 
         // Assert
         assert!(
@@ -321,7 +315,7 @@ async fn openapi_lists_exactly_the_routes_that_are_served() {
     .collect();
 
     // Act
-    let res = get(&app, "/api/v1/openapi.json").await;
+    let res = app.get("/api/v1/openapi.json").await;
 
     // Assert
     assert!(header(&res, "content-type").is_some_and(|c| c.starts_with("application/json")));
@@ -369,7 +363,7 @@ async fn root_returns_the_pwa_index_with_the_csp() {
     let app = spawn_app().await;
 
     // Act
-    let res = get(&app, "/").await;
+    let res = app.get("/").await;
 
     // Assert
     assert_eq!(res.status().as_u16(), 200);
@@ -389,7 +383,7 @@ async fn client_route_returns_the_pwa_index() {
 
     for path in ["/join/abc", "/c/some-token", "/me"] {
         // Act
-        let res = get(&app, path).await;
+        let res = app.get(path).await;
 
         // Assert
         assert_eq!(res.status().as_u16(), 200, "{path}");
@@ -410,7 +404,7 @@ async fn service_worker_returns_the_script_with_the_shell_version_filled_in() {
     );
 
     // Act
-    let res = get(&app, "/sw.js").await;
+    let res = app.get("/sw.js").await;
 
     // Assert
     assert_eq!(res.status().as_u16(), 200);
@@ -428,7 +422,7 @@ async fn manifest_returns_json_named_qunjia_in_simplified_chinese() {
     let app = spawn_app().await;
 
     // Act
-    let res = get(&app, "/manifest.webmanifest").await;
+    let res = app.get("/manifest.webmanifest").await;
 
     // Assert
     assert_eq!(res.status().as_u16(), 200);
@@ -445,7 +439,7 @@ async fn missing_static_file_returns_404() {
 
     for path in ["/nope.js", "/icons/none.png", "/views/missing.js"] {
         // Act
-        let res = get(&app, path).await;
+        let res = app.get(path).await;
 
         // Assert
         assert_eq!(res.status().as_u16(), 404, "{path}");
@@ -486,7 +480,7 @@ async fn no_response_leaks_internals_when_clients_send_nonsense() {
         ("/api/v1/regions", j, "{}".to_owned()),
     ];
     for (path, ct, body) in raw_posts {
-        responses.push((format!("POST {path}"), post_raw(&app, path, ct, body).await));
+        responses.push((format!("POST {path}"), app.post_raw(path, ct, body).await));
     }
     let gets = [
         "/api/v1/regions?parent_id=1;DROP TABLE regions",
@@ -515,7 +509,7 @@ async fn no_response_leaks_internals_when_clients_send_nonsense() {
         json!({ "name": "\u{0000}" }),
     ];
     for body in patches {
-        let res = patch_auth(&app, "/api/v1/me", &s.access, &body).await;
+        let res = app.patch_auth("/api/v1/me", &s.access, &body).await;
         responses.push((format!("PATCH /me {body}"), res));
     }
     let res = app
@@ -551,13 +545,13 @@ async fn api_error_bodies_have_code_and_message_when_framework_rejects_the_reque
     let app = spawn_app().await;
 
     // Act
-    let too_big = post_raw(
-        &app,
-        REFRESH,
-        "application/json",
-        format!("{{\"refresh_token\":\"{}\"}}", "a".repeat(70 * 1024)),
-    )
-    .await;
+    let too_big = app
+        .post_raw(
+            REFRESH,
+            "application/json",
+            format!("{{\"refresh_token\":\"{}\"}}", "a".repeat(70 * 1024)),
+        )
+        .await;
 
     // Assert
     assert_eq!(

@@ -1,7 +1,7 @@
 //! API.md "Mass organizations": `POST /orgs` with its form rules, listing,
 //! reading, the public join poster, the QR code, suggestions and who sees what.
-use qunjia::entity::{audit_log, org_units, orgs, units};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use qunjia::entity::{org_units, orgs, units};
+use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -160,9 +160,11 @@ pub async fn person(
         patch.insert("birth_date".into(), json!(b));
     }
     if !patch.is_empty() {
-        let (status, body) =
-            status_json(patch_auth(app, "/api/v1/me", &s.access, &Value::Object(patch)).await)
-                .await;
+        let (status, body) = status_json(
+            app.patch_auth("/api/v1/me", &s.access, &Value::Object(patch))
+                .await,
+        )
+        .await;
         assert_eq!(status, 200, "{body}");
     }
     s
@@ -200,16 +202,7 @@ pub fn id(v: &Value) -> i64 {
 }
 
 async fn org_rows(app: &TestApp) -> u64 {
-    count::<orgs::Entity>(app).await
-}
-
-async fn audit(app: &TestApp, action: &str) -> Vec<audit_log::Model> {
-    audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq(action))
-        .order_by_asc(audit_log::Column::Id)
-        .all(&app.state.db)
-        .await
-        .expect("audit")
+    app.count::<orgs::Entity>().await
 }
 
 /// Grants `org_admin` of an org through the API (as a region admin would).
@@ -271,7 +264,7 @@ async fn create_returns_201_with_an_unguessable_join_code_when_a_city_admin_sets
             unit_id: w.zhilian
         }]
     );
-    let entries = audit(&w.app, "org.create").await;
+    let entries = w.app.audit("org.create").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].actor_user_id, Some(w.hefei_admin.user_id));
     assert_eq!(entries[0].target, format!("org:{}", id(&org)));
@@ -360,8 +353,8 @@ async fn create_returns_422_invalid_form_units_when_the_units_do_not_fit_the_for
         );
     }
     assert_eq!(org_rows(&w.app).await, 0);
-    assert_eq!(count::<org_units::Entity>(&w.app).await, 0);
-    assert_eq!(audit(&w.app, "org.create").await, vec![]);
+    assert_eq!(w.app.count::<org_units::Entity>().await, 0);
+    assert_eq!(w.app.audit("org.create").await, vec![]);
 }
 
 #[tokio::test]
@@ -423,7 +416,7 @@ async fn create_returns_422_when_units_are_unknown_repeated_or_outside_the_regio
         assert_eq!(error_code(res).await, (422, code.into()), "{body}");
     }
     assert_eq!(org_rows(&w.app).await, 0);
-    assert_eq!(count::<org_units::Entity>(&w.app).await, 0);
+    assert_eq!(w.app.count::<org_units::Entity>().await, 0);
 }
 
 #[tokio::test]
@@ -491,7 +484,7 @@ async fn create_returns_4xx_and_stores_nothing_when_the_body_is_bad() {
         .await
         .expect("request");
     assert_eq!(error_code(huge).await, (413, "payload_too_large".into()));
-    let not_json = post_raw(&w.app, ORGS, "application/json", "{").await;
+    let not_json = w.app.post_raw(ORGS, "application/json", "{").await;
     assert_eq!(
         not_json.status().as_u16(),
         401,
@@ -554,12 +547,12 @@ async fn list_returns_live_orgs_filtered_by_subtree_unit_type_and_name() {
         body
     };
     let dissolved = make_org(&w, org_body("women", "single", w.county, &[w.hospital])).await;
-    exec(
-        &w.app,
-        "UPDATE orgs SET dissolved_at = 1 WHERE id = ?",
-        vec![id(&dissolved).into()],
-    )
-    .await;
+    w.app
+        .exec(
+            "UPDATE orgs SET dissolved_at = 1 WHERE id = ?",
+            vec![id(&dissolved).into()],
+        )
+        .await;
     let ids = |v: &Value| -> Vec<i64> {
         v["items"]
             .as_array()
@@ -658,7 +651,7 @@ async fn list_returns_400_for_bad_queries_and_401_without_a_token() {
         assert_eq!(error_code(res).await, (400, "bad_request".into()), "{q}");
     }
     assert_eq!(
-        error_code(get(&w.app, ORGS).await).await,
+        error_code(w.app.get(ORGS).await).await,
         (401, "unauthorized".into())
     );
 }
@@ -700,12 +693,12 @@ async fn get_returns_404_when_the_org_is_unknown_or_dissolved() {
     // Arrange
     let w = world().await;
     let a = union_of_zhilian(&w, "approval").await;
-    exec(
-        &w.app,
-        "UPDATE orgs SET dissolved_at = 1 WHERE id = ?",
-        vec![id(&a).into()],
-    )
-    .await;
+    w.app
+        .exec(
+            "UPDATE orgs SET dissolved_at = 1 WHERE id = ?",
+            vec![id(&a).into()],
+        )
+        .await;
 
     for path in [
         format!("{ORGS}/{}", id(&a)),
@@ -720,7 +713,7 @@ async fn get_returns_404_when_the_org_is_unknown_or_dissolved() {
         assert_eq!(error_code(res).await, (404, "not_found".into()), "{path}");
     }
     let code = a["join_code"].as_str().expect("code");
-    let res = get(&w.app, &format!("{ORGS}/by-code/{code}")).await;
+    let res = w.app.get(&format!("{ORGS}/by-code/{code}")).await;
     assert_eq!(
         res.status().as_u16(),
         404,
@@ -740,8 +733,11 @@ async fn by_code_returns_the_poster_data_without_a_token() {
     let code = league["join_code"].as_str().expect("code").to_owned();
 
     // Act
-    let (status, body) = status_json(get(&w.app, &format!("{ORGS}/by-code/{code}")).await).await;
-    let lower = get(&w.app, &format!("{ORGS}/by-code/{}", code.to_lowercase())).await;
+    let (status, body) = status_json(w.app.get(&format!("{ORGS}/by-code/{code}")).await).await;
+    let lower = w
+        .app
+        .get(&format!("{ORGS}/by-code/{}", code.to_lowercase()))
+        .await;
 
     // Assert
     assert_eq!(status, 200, "{body}");
@@ -759,7 +755,7 @@ async fn by_code_returns_the_poster_data_without_a_token() {
         "codes are read case-insensitively"
     );
     for bad in ["ABCDEFGHJK", "x", &"A".repeat(200), "%00"] {
-        let res = get(&w.app, &format!("{ORGS}/by-code/{bad}")).await;
+        let res = w.app.get(&format!("{ORGS}/by-code/{bad}")).await;
         assert_eq!(error_code(res).await, (404, "not_found".into()), "{bad}");
     }
 }
@@ -778,10 +774,7 @@ async fn join_qr_returns_an_svg_of_the_join_url_to_the_orgs_admins_and_404_to_ot
 
     // Assert
     assert_eq!(res.status().as_u16(), 200);
-    let ct = res.headers()["content-type"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let ct = header(&res, "content-type").expect("content-type");
     assert!(ct.starts_with("image/svg+xml"), "{ct}");
     let svg = res.text().await.expect("text");
     assert!(svg.contains("<svg") && svg.contains("</svg>"), "{svg}");
@@ -789,7 +782,7 @@ async fn join_qr_returns_an_svg_of_the_join_url_to_the_orgs_admins_and_404_to_ot
     assert_eq!(admin.status().as_u16(), 200);
     // The encoded URL ends in the join code, which the public poster route resolves.
     let code = a["join_code"].as_str().expect("code");
-    let (status, poster) = status_json(get(&w.app, &format!("{ORGS}/by-code/{code}")).await).await;
+    let (status, poster) = status_json(w.app.get(&format!("{ORGS}/by-code/{code}")).await).await;
     assert_eq!((status, id(&poster)), (200, id(&a)));
     assert_eq!(
         qunjia::orgs::service::join_url(&w.app.state.settings.public_url, code),
@@ -831,7 +824,8 @@ async fn suggested_returns_the_orgs_of_my_workplace_and_my_platform_with_my_stat
     .await;
     let patch = json!({ "unit_id": w.zhilian, "platform": "小蜂快送" });
     assert_eq!(
-        patch_auth(&w.app, "/api/v1/me", &worker.access, &patch)
+        w.app
+            .patch_auth("/api/v1/me", &worker.access, &patch)
             .await
             .status()
             .as_u16(),
@@ -922,12 +916,10 @@ async fn org_admin_of_one_org_gets_404_on_every_private_route_of_another() {
             &json!({"reason": "不"}),
         )
         .await;
-    let remove = delete_auth(
-        &w.app,
-        &format!("/api/v1/memberships/{mid}"),
-        &officer_a.access,
-    )
-    .await;
+    let remove = w
+        .app
+        .delete_auth(&format!("/api/v1/memberships/{mid}"), &officer_a.access)
+        .await;
     let leader = w
         .app
         .post_auth(

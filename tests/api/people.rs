@@ -40,7 +40,7 @@ async fn user_row(app: &TestApp, id: i64) -> users::Model {
 }
 
 async fn patch(app: &TestApp, s: &Session, body: Value) -> (u16, Value) {
-    status_json(patch_auth(app, ME, &s.access, &body).await).await
+    status_json(app.patch_auth(ME, &s.access, &body).await).await
 }
 
 /// A person with every profile field filled in.
@@ -67,7 +67,7 @@ async fn full_profile(app: &TestApp) -> (Session, i64) {
 async fn assert_refused(app: &TestApp, s: &Session, bodies: &[Value], expected: (u16, &str)) {
     let before = user_row(app, s.user_id).await;
     for body in bodies {
-        let res = patch_auth(app, ME, &s.access, body).await;
+        let res = app.patch_auth(ME, &s.access, body).await;
         assert_eq!(
             error_code(res).await,
             (expected.0, expected.1.to_owned()),
@@ -341,7 +341,7 @@ async fn me_endpoints_return_401_when_not_logged_in() {
     let app = spawn_app().await;
 
     // Act
-    let get_me = get(&app, ME).await;
+    let get_me = app.get(ME).await;
     let patch_me = app
         .client
         .patch(app.url(ME))
@@ -349,7 +349,7 @@ async fn me_endpoints_return_401_when_not_logged_in() {
         .send()
         .await
         .expect("request");
-    let export = get(&app, "/api/v1/me/export").await;
+    let export = app.get("/api/v1/me/export").await;
     let delete = app
         .client
         .delete(app.url(ME))
@@ -368,20 +368,17 @@ async fn export_me_returns_200_with_the_user_and_every_login() {
     // Arrange
     let app = spawn_app().await;
     let (s, unit_id) = full_profile(&app).await;
-    let res = refresh(&app, &s.refresh).await;
+    let res = app.refresh(&s.refresh).await;
     assert_eq!(res.status().as_u16(), 200);
-    let code = new_code(&app, PHONE).await;
-    assert_eq!(login_raw(&app, PHONE, &code).await.status().as_u16(), 200);
+    let code = app.new_code(PHONE).await;
+    assert_eq!(app.login_raw(PHONE, &code).await.status().as_u16(), 200);
 
     // Act
     let res = app.get_auth("/api/v1/me/export", &s.access).await;
 
     // Assert
     assert_eq!(res.status().as_u16(), 200);
-    let disposition = res.headers()["content-disposition"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let disposition = header(&res, "content-disposition").expect("content-disposition");
     assert!(disposition.starts_with("attachment"), "{disposition}");
     let data: Value = res.json().await.expect("json");
     assert_eq!(data["user"]["id"], s.user_id);
@@ -456,7 +453,7 @@ async fn delete_me_returns_202_and_anonymises_the_account() {
         .expect("role");
 
     // Act
-    let (status, body) = status_json(delete_auth(&app, ME, &s.access).await).await;
+    let (status, body) = status_json(app.delete_auth(ME, &s.access).await).await;
 
     // Assert
     assert_eq!((status, body), (202, json!({ "status": "anonymised" })));
@@ -487,7 +484,7 @@ async fn delete_me_returns_202_and_anonymises_the_account() {
         .await
         .expect("codes");
     assert_eq!(codes, vec![]);
-    let res = refresh(&app, &s.refresh).await;
+    let res = app.refresh(&s.refresh).await;
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
 }
 
@@ -497,13 +494,13 @@ async fn login_returns_a_new_user_id_when_a_deleted_account_logs_in_again() {
     let app = spawn_app().await;
     let old = app.login(PHONE).await;
     assert_eq!(
-        delete_auth(&app, ME, &old.access).await.status().as_u16(),
+        app.delete_auth(ME, &old.access).await.status().as_u16(),
         202
     );
-    let code = new_code(&app, PHONE).await;
+    let code = app.new_code(PHONE).await;
 
     // Act
-    let (status, body) = status_json(login_raw(&app, PHONE, &code).await).await;
+    let (status, body) = status_json(app.login_raw(PHONE, &code).await).await;
 
     // Assert
     assert_eq!(status, 200, "{body}");
@@ -512,7 +509,7 @@ async fn login_returns_a_new_user_id_when_a_deleted_account_logs_in_again() {
     assert_ne!(new_id, old.user_id);
     assert_eq!(body["user"]["name"], Value::Null);
     assert_eq!(
-        count::<users::Entity>(&app).await,
+        app.count::<users::Entity>().await,
         2,
         "the placeholder stays"
     );

@@ -16,7 +16,7 @@ const CITY_CODES: [&str; 16] = [
 ];
 
 async fn page(app: &TestApp, query: &str) -> (u16, Value) {
-    status_json(get(app, &format!("{REGIONS}?{query}")).await).await
+    status_json(app.get(&format!("{REGIONS}?{query}")).await).await
 }
 
 async fn create(app: &TestApp, s: &Session, body: Value) -> reqwest::Response {
@@ -181,7 +181,7 @@ async fn get_region_returns_200_when_it_exists_and_404_otherwise() {
     let wuhu = app.region_id("340200").await;
 
     // Act
-    let (status, body) = status_json(get(&app, &format!("{REGIONS}/{wuhu}")).await).await;
+    let (status, body) = status_json(app.get(&format!("{REGIONS}/{wuhu}")).await).await;
 
     // Assert
     assert_eq!(status, 200);
@@ -193,7 +193,7 @@ async fn get_region_returns_200_when_it_exists_and_404_otherwise() {
         })
     );
     for id in ["999999", "0", "abc", "-1"] {
-        let res = get(&app, &format!("{REGIONS}/{id}")).await;
+        let res = app.get(&format!("{REGIONS}/{id}")).await;
         assert_eq!(error_code(res).await, (404, "not_found".into()), "{id}");
     }
 }
@@ -278,11 +278,7 @@ async fn create_returns_201_when_a_city_admin_builds_county_township_and_parks()
         .filter_map(|r| r["code"].as_str())
         .collect();
     assert_eq!(codes, ["340104001", "340104500"]);
-    let audit = audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq("region.create"))
-        .all(&app.state.db)
-        .await
-        .expect("audit");
+    let audit = app.audit("region.create").await;
     assert_eq!(audit.len(), 4);
     assert!(audit.iter().all(|a| a.actor_user_id == Some(admin.user_id)));
 }
@@ -301,7 +297,7 @@ async fn create_returns_422_when_code_name_kind_level_or_parent_breaks_a_rule() 
     .await;
     let (_, county) = status_json(res).await;
     let county = county["id"].as_i64().expect("id");
-    let before = count::<regions::Entity>(&app).await;
+    let before = app.count::<regions::Entity>().await;
     let body = |code: &str, name: &str, kind: &str, level: Value, parent: i64| json!({ "code": code, "name": name, "kind": kind, "level": level, "parent_id": parent });
     let null = Value::Null;
     let cases = [
@@ -388,7 +384,7 @@ async fn create_returns_422_when_code_name_kind_level_or_parent_breaks_a_rule() 
         assert_eq!(error_code(res).await, (422, code.to_owned()), "{request}");
     }
     assert_eq!(
-        count::<regions::Entity>(&app).await,
+        app.count::<regions::Entity>().await,
         before,
         "nothing stored"
     );
@@ -400,7 +396,7 @@ async fn create_returns_409_region_exists_when_code_is_taken() {
     let app = spawn_app().await;
     let admin = admin_of(&app, "13800000001", "340100").await;
     let hefei = app.region_id("340100").await;
-    let before = count::<regions::Entity>(&app).await;
+    let before = app.count::<regions::Entity>().await;
 
     // Act: the code of a seeded city, then a county code twice.
     let seeded = create(
@@ -426,7 +422,7 @@ async fn create_returns_409_region_exists_when_code_is_taken() {
     assert_eq!(error_code(seeded).await, (409, "region_exists".into()));
     assert_eq!(first.status().as_u16(), 201);
     assert_eq!(error_code(second).await, (409, "region_exists".into()));
-    assert_eq!(count::<regions::Entity>(&app).await, before + 1);
+    assert_eq!(app.count::<regions::Entity>().await, before + 1);
     let audit = audit_log::Entity::find()
         .all(&app.state.db)
         .await
@@ -441,7 +437,7 @@ async fn create_returns_403_when_caller_administers_another_city_or_nothing() {
     let wuhu_admin = admin_of(&app, "13800000002", "340200").await;
     let nobody = app.login("13800000003").await;
     let hefei = app.region_id("340100").await;
-    let before = count::<regions::Entity>(&app).await;
+    let before = app.count::<regions::Entity>().await;
 
     for s in [&wuhu_admin, &nobody] {
         // Act
@@ -455,7 +451,7 @@ async fn create_returns_403_when_caller_administers_another_city_or_nothing() {
         // Assert
         assert_eq!(error_code(res).await, (403, "forbidden".into()));
     }
-    assert_eq!(count::<regions::Entity>(&app).await, before);
+    assert_eq!(app.count::<regions::Entity>().await, before);
     assert!(region_row(&app, "340104").await.is_none());
 }
 
@@ -489,7 +485,7 @@ async fn create_returns_401_when_not_logged_in() {
     // Arrange
     let app = spawn_app().await;
     let hefei = app.region_id("340100").await;
-    let before = count::<regions::Entity>(&app).await;
+    let before = app.count::<regions::Entity>().await;
 
     // Act
     let res = app
@@ -501,5 +497,5 @@ async fn create_returns_401_when_not_logged_in() {
 
     // Assert
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
-    assert_eq!(count::<regions::Entity>(&app).await, before);
+    assert_eq!(app.count::<regions::Entity>().await, before);
 }

@@ -1,6 +1,6 @@
 //! API.md "People": `POST /roles` and `DELETE /roles/{id}`, and their audit entries.
 use qunjia::entity::{audit_log, roles, users};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -65,15 +65,6 @@ async fn grant(
     .await
 }
 
-async fn audit(app: &TestApp, action: &str) -> Vec<audit_log::Model> {
-    audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq(action))
-        .order_by_asc(audit_log::Column::Id)
-        .all(&app.state.db)
-        .await
-        .expect("audit")
-}
-
 async fn user_by_phone(app: &TestApp, phone: &str) -> Option<users::Model> {
     users::Entity::find()
         .filter(users::Column::Phone.eq(phone))
@@ -129,7 +120,7 @@ async fn grant_returns_201_and_creates_the_person_when_a_city_admin_grants_in_it
             Some(w.hefei_admin.user_id)
         )
     );
-    let entries = audit(&w.app, "role.grant").await;
+    let entries = w.app.audit("role.grant").await;
     assert_eq!(entries.len(), 1);
     let e = &entries[0];
     assert_eq!(e.actor_user_id, Some(w.hefei_admin.user_id));
@@ -140,7 +131,7 @@ async fn grant_returns_201_and_creates_the_person_when_a_city_admin_grants_in_it
     assert_eq!(detail, json!({ "role": "admin", "scope": scope }));
     // The person logs in to the account the grant created, and sees the role.
     let code = w.app.request_code(GRANTEE).await;
-    let (_, login) = status_json(login_raw(&w.app, GRANTEE, &code).await).await;
+    let (_, login) = status_json(w.app.login_raw(GRANTEE, &code).await).await;
     assert_eq!(login["new_user"], false);
     assert_eq!(login["user"]["id"], grantee.id);
     let access = login["access_token"].as_str().expect("access");
@@ -168,7 +159,7 @@ async fn grant_returns_201_for_an_existing_person_without_creating_another() {
     let (status, body) = status_json(res).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["user_id"], person.user_id);
-    assert_eq!(count::<users::Entity>(&w.app).await, 2);
+    assert_eq!(w.app.count::<users::Entity>().await, 2);
     let (_, me) = status_json(w.app.get_auth("/api/v1/me", &person.access).await).await;
     assert_eq!(
         me["roles"],
@@ -203,8 +194,8 @@ async fn grant_returns_403_when_a_city_admin_grants_on_the_province_or_another_c
         user_by_phone(&w.app, GRANTEE).await.is_none(),
         "nobody created"
     );
-    assert_eq!(count::<roles::Entity>(&w.app).await, 1);
-    assert_eq!(count::<audit_log::Entity>(&w.app).await, 0);
+    assert_eq!(w.app.count::<roles::Entity>().await, 1);
+    assert_eq!(w.app.count::<audit_log::Entity>().await, 0);
 }
 
 #[tokio::test]
@@ -217,7 +208,7 @@ async fn grant_returns_403_when_caller_is_not_an_admin_over_the_scope() {
         .login_with_role("13800000002", "admin", &format!("region:{county}"))
         .await;
     let nobody = w.app.login("13800000003").await;
-    let before = count::<roles::Entity>(&w.app).await;
+    let before = w.app.count::<roles::Entity>().await;
 
     // Act
     let plain = grant(
@@ -240,9 +231,9 @@ async fn grant_returns_403_when_caller_is_not_an_admin_over_the_scope() {
     // Assert
     assert_eq!(error_code(plain).await, (403, "forbidden".into()));
     assert_eq!(error_code(upwards).await, (403, "forbidden".into()));
-    assert_eq!(count::<roles::Entity>(&w.app).await, before);
+    assert_eq!(w.app.count::<roles::Entity>().await, before);
     assert!(user_by_phone(&w.app, GRANTEE).await.is_none());
-    assert_eq!(audit(&w.app, "role.grant").await, vec![]);
+    assert_eq!(w.app.audit("role.grant").await, vec![]);
 }
 
 #[tokio::test]
@@ -258,8 +249,8 @@ async fn grant_returns_409_already_granted_when_the_person_has_the_role() {
 
     // Assert
     assert_eq!(error_code(res).await, (409, "already_granted".into()));
-    assert_eq!(count::<roles::Entity>(&w.app).await, 2);
-    assert_eq!(audit(&w.app, "role.grant").await.len(), 1);
+    assert_eq!(w.app.count::<roles::Entity>().await, 2);
+    assert_eq!(w.app.audit("role.grant").await.len(), 1);
 }
 
 #[tokio::test]
@@ -299,9 +290,9 @@ async fn grant_returns_422_when_role_scope_or_phone_is_invalid() {
             "{phone} {role} {scope}"
         );
     }
-    assert_eq!(count::<roles::Entity>(&w.app).await, 1);
-    assert_eq!(count::<users::Entity>(&w.app).await, 1);
-    assert_eq!(count::<audit_log::Entity>(&w.app).await, 0);
+    assert_eq!(w.app.count::<roles::Entity>().await, 1);
+    assert_eq!(w.app.count::<users::Entity>().await, 1);
+    assert_eq!(w.app.count::<audit_log::Entity>().await, 0);
 }
 
 #[tokio::test]
@@ -321,7 +312,7 @@ async fn grant_returns_400_when_body_is_malformed() {
         // Assert
         assert_eq!(error_code(res).await, (400, "bad_request".into()), "{body}");
     }
-    assert_eq!(count::<roles::Entity>(&w.app).await, 1);
+    assert_eq!(w.app.count::<roles::Entity>().await, 1);
 }
 
 #[tokio::test]
@@ -361,7 +352,10 @@ async fn revoke_returns_204_and_removes_the_role_when_caller_is_a_covering_admin
     let grantee = w.app.login(GRANTEE).await;
 
     // Act
-    let res = delete_auth(&w.app, &format!("{ROLES}/{id}"), &w.hefei_admin.access).await;
+    let res = w
+        .app
+        .delete_auth(&format!("{ROLES}/{id}"), &w.hefei_admin.access)
+        .await;
 
     // Assert
     assert_eq!(res.status().as_u16(), 204);
@@ -372,7 +366,7 @@ async fn revoke_returns_204_and_removes_the_role_when_caller_is_a_covering_admin
             .expect("select")
             .is_none()
     );
-    let entries = audit(&w.app, "role.revoke").await;
+    let entries = w.app.audit("role.revoke").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].actor_user_id, Some(w.hefei_admin.user_id));
     assert_eq!(entries[0].target, format!("user:{}", grantee.user_id));
@@ -380,7 +374,10 @@ async fn revoke_returns_204_and_removes_the_role_when_caller_is_a_covering_admin
     let (_, me) = status_json(w.app.get_auth("/api/v1/me", &grantee.access).await).await;
     assert_eq!(me["roles"], json!([]));
     // Gone is gone: a second revoke finds nothing.
-    let again = delete_auth(&w.app, &format!("{ROLES}/{id}"), &w.hefei_admin.access).await;
+    let again = w
+        .app
+        .delete_auth(&format!("{ROLES}/{id}"), &w.hefei_admin.access)
+        .await;
     assert_eq!(error_code(again).await, (404, "not_found".into()));
 }
 
@@ -401,7 +398,10 @@ async fn revoke_returns_204_when_a_province_admin_revokes_a_city_admin() {
         .id;
 
     // Act
-    let res = delete_auth(&w.app, &format!("{ROLES}/{id}"), &governor.access).await;
+    let res = w
+        .app
+        .delete_auth(&format!("{ROLES}/{id}"), &governor.access)
+        .await;
 
     // Assert
     assert_eq!(res.status().as_u16(), 204);
@@ -445,7 +445,7 @@ async fn revoke_returns_404_when_caller_does_not_cover_the_role() {
 
     for token in [&wuhu_admin.access, &county_admin.access, &nobody.access] {
         // Act
-        let res = delete_auth(&w.app, &path, token).await;
+        let res = w.app.delete_auth(&path, token).await;
 
         // Assert
         assert_eq!(error_code(res).await, (404, "not_found".into()));
@@ -457,7 +457,7 @@ async fn revoke_returns_404_when_caller_does_not_cover_the_role() {
             .expect("select")
             .is_some()
     );
-    assert_eq!(audit(&w.app, "role.revoke").await, vec![]);
+    assert_eq!(w.app.audit("role.revoke").await, vec![]);
 }
 
 #[tokio::test]
@@ -467,12 +467,15 @@ async fn revoke_returns_404_when_id_is_not_numeric_or_unknown() {
 
     for id in ["abc", "999999", "-1", "1.5", "0x1"] {
         // Act
-        let res = delete_auth(&w.app, &format!("{ROLES}/{id}"), &w.hefei_admin.access).await;
+        let res = w
+            .app
+            .delete_auth(&format!("{ROLES}/{id}"), &w.hefei_admin.access)
+            .await;
 
         // Assert
         assert_eq!(error_code(res).await, (404, "not_found".into()), "{id}");
     }
-    assert_eq!(count::<roles::Entity>(&w.app).await, 1);
+    assert_eq!(w.app.count::<roles::Entity>().await, 1);
 }
 
 #[tokio::test]
@@ -491,5 +494,5 @@ async fn revoke_returns_401_when_not_logged_in() {
 
     // Assert
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
-    assert_eq!(count::<roles::Entity>(&w.app).await, 1);
+    assert_eq!(w.app.count::<roles::Entity>().await, 1);
 }

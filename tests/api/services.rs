@@ -1,7 +1,7 @@
 //! Issue 5 "Services": offering, listing, reading and changing the services of an
 //! org, who may do it, and `can_apply` / `mine`.
-use qunjia::entity::{audit_log, memberships, services};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use qunjia::entity::{memberships, services};
+use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -141,11 +141,7 @@ async fn create_returns_201_with_the_service_when_the_org_admin_offers_it() {
         })
     );
     assert!(s["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
-    let audited = audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq("service.create"))
-        .all(&d.app().state.db)
-        .await
-        .expect("audit");
+    let audited = d.app().audit("service.create").await;
     assert_eq!(audited.len(), 1);
 }
 
@@ -171,7 +167,7 @@ async fn create_returns_403_when_a_worker_another_orgs_admin_or_another_regions_
             who.phone
         );
     }
-    assert_eq!(count::<services::Entity>(d.app()).await, 0);
+    assert_eq!(d.app().count::<services::Entity>().await, 0);
 }
 
 #[tokio::test]
@@ -182,12 +178,12 @@ async fn create_returns_404_when_the_org_is_unknown_or_dissolved() {
         .post_auth(SERVICES, &d.w.hefei_admin.access, &body(999_999))
         .await;
     assert_eq!(error_code(res).await, (404, "not_found".into()));
-    exec(
-        d.app(),
-        "UPDATE orgs SET dissolved_at = 1 WHERE id = ?",
-        vec![d.org.into()],
-    )
-    .await;
+    d.app()
+        .exec(
+            "UPDATE orgs SET dissolved_at = 1 WHERE id = ?",
+            vec![d.org.into()],
+        )
+        .await;
     let res = d
         .app()
         .post_auth(SERVICES, &d.officer.access, &body(d.org))
@@ -217,7 +213,7 @@ async fn create_returns_422_when_kind_title_or_description_is_out_of_range() {
         let res = d.app().post_auth(SERVICES, &d.officer.access, &b).await;
         assert_eq!(error_code(res).await, (422, code.into()), "{b}");
     }
-    assert_eq!(count::<services::Entity>(d.app()).await, 0);
+    assert_eq!(d.app().count::<services::Entity>().await, 0);
 }
 
 #[tokio::test]
@@ -256,13 +252,14 @@ async fn list_returns_only_active_services_unless_the_caller_manages_the_org() {
     let d = desk().await;
     let on = offer(&d, d.org, "legal_aid", false).await;
     let off = offer(&d, d.org, "rights", false).await;
-    let res = patch_auth(
-        d.app(),
-        &format!("{SERVICES}/{off}"),
-        &d.officer.access,
-        &json!({"active": false}),
-    )
-    .await;
+    let res = d
+        .app()
+        .patch_auth(
+            &format!("{SERVICES}/{off}"),
+            &d.officer.access,
+            &json!({"active": false}),
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 200);
 
     // Act
@@ -395,13 +392,13 @@ async fn get_returns_404_when_the_service_is_inactive_unknown_or_the_id_is_not_a
         .get_auth(&format!("{SERVICES}/{sid}"), &d.applicant.access)
         .await;
     assert_eq!(res.status().as_u16(), 200);
-    patch_auth(
-        d.app(),
-        &format!("{SERVICES}/{sid}"),
-        &d.officer.access,
-        &json!({"active": false}),
-    )
-    .await;
+    d.app()
+        .patch_auth(
+            &format!("{SERVICES}/{sid}"),
+            &d.officer.access,
+            &json!({"active": false}),
+        )
+        .await;
     for (who, want) in [
         (&d.applicant, 404),
         (&d.other_officer, 404),
@@ -428,7 +425,7 @@ async fn patch_returns_200_with_the_changes_when_the_org_admin_edits_the_service
     let d = desk().await;
     let sid = offer(&d, d.org, "legal_aid", false).await;
     let (status, s) = status_json(
-        patch_auth(d.app(), &format!("{SERVICES}/{sid}"), &d.officer.access,
+        d.app().patch_auth(&format!("{SERVICES}/{sid}"), &d.officer.access,
             &json!({"title": "法律咨询", "description": null, "members_only": true, "active": false})).await,
     ).await;
     assert_eq!(status, 200, "{s}");
@@ -449,40 +446,50 @@ async fn patch_returns_403_422_400_or_404_when_the_caller_or_the_input_is_wrong(
     let d = desk().await;
     let sid = offer(&d, d.org, "legal_aid", false).await;
     let path = format!("{SERVICES}/{sid}");
-    let res = patch_auth(d.app(), &path, &d.applicant.access, &json!({"title": "x"})).await;
+    let res = d
+        .app()
+        .patch_auth(&path, &d.applicant.access, &json!({"title": "x"}))
+        .await;
     assert_eq!(error_code(res).await, (403, "forbidden".into()));
-    let res = patch_auth(
-        d.app(),
-        &path,
-        &d.other_officer.access,
-        &json!({"active": false}),
-    )
-    .await;
+    let res = d
+        .app()
+        .patch_auth(&path, &d.other_officer.access, &json!({"active": false}))
+        .await;
     assert_eq!(error_code(res).await, (403, "forbidden".into()));
-    let res = patch_auth(d.app(), &path, &d.officer.access, &json!({"title": ""})).await;
+    let res = d
+        .app()
+        .patch_auth(&path, &d.officer.access, &json!({"title": ""}))
+        .await;
     assert_eq!(error_code(res).await, (422, "invalid_title".into()));
-    let res = patch_auth(
-        d.app(),
-        &path,
-        &d.officer.access,
-        &json!({"description": "字".repeat(2001)}),
-    )
-    .await;
+    let res = d
+        .app()
+        .patch_auth(
+            &path,
+            &d.officer.access,
+            &json!({"description": "字".repeat(2001)}),
+        )
+        .await;
     assert_eq!(error_code(res).await, (422, "invalid_description".into()));
     for b in [json!({"kind": "rights"}), json!({"active": "no"})] {
-        let res = patch_auth(d.app(), &path, &d.officer.access, &b).await;
+        let res = d.app().patch_auth(&path, &d.officer.access, &b).await;
         assert_eq!(error_code(res).await, (400, "bad_request".into()), "{b}");
     }
-    let res = patch_auth(
-        d.app(),
-        &format!("{SERVICES}/999999"),
-        &d.officer.access,
-        &json!({"title": "x"}),
-    )
-    .await;
+    let res = d
+        .app()
+        .patch_auth(
+            &format!("{SERVICES}/999999"),
+            &d.officer.access,
+            &json!({"title": "x"}),
+        )
+        .await;
     assert_eq!(error_code(res).await, (404, "not_found".into()));
     // An inactive service does not exist for outsiders.
-    patch_auth(d.app(), &path, &d.officer.access, &json!({"active": false})).await;
-    let res = patch_auth(d.app(), &path, &d.applicant.access, &json!({"title": "x"})).await;
+    d.app()
+        .patch_auth(&path, &d.officer.access, &json!({"active": false}))
+        .await;
+    let res = d
+        .app()
+        .patch_auth(&path, &d.applicant.access, &json!({"title": "x"}))
+        .await;
     assert_eq!(error_code(res).await, (404, "not_found".into()));
 }

@@ -1,8 +1,8 @@
 //! API.md "Units": the register (`POST/GET /units`, `GET/PATCH /units/{id}`),
 //! bulk import from CSV and XLSX with its templates, scoped to region admins.
-use qunjia::entity::{audit_log, units};
+use qunjia::entity::units;
 use qunjia::units::uscc::check_char;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -51,15 +51,7 @@ async fn create_ok(app: &TestApp, s: &Session, body: &Value) -> Value {
 }
 
 async fn unit_count(app: &TestApp) -> u64 {
-    count::<units::Entity>(app).await
-}
-
-async fn audit_count(app: &TestApp, action: &str) -> u64 {
-    audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq(action))
-        .count(&app.state.db)
-        .await
-        .expect("count")
+    app.count::<units::Entity>().await
 }
 
 /// A county under Hefei, created through the API.
@@ -203,11 +195,11 @@ async fn create_returns_201_with_the_unit_when_admin_covers_the_region() {
         })
     );
     assert_eq!(unit_count(&app).await, 1);
-    let entry = audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq("unit.create"))
-        .one(&app.state.db)
+    let entry = app
+        .audit("unit.create")
         .await
-        .expect("select")
+        .into_iter()
+        .next()
         .expect("audit entry");
     assert_eq!(entry.actor_user_id, Some(admin.user_id));
     assert_eq!(entry.target, format!("unit:{id}"));
@@ -293,7 +285,7 @@ async fn create_returns_4xx_and_stores_nothing_when_input_breaks_a_rule() {
         // Assert
         assert_eq!(got, (status, code.to_owned()), "{b}");
     }
-    let raw = post_raw(&app, UNITS, "application/json", "{\"name\":").await;
+    let raw = app.post_raw(UNITS, "application/json", "{\"name\":").await;
     assert_eq!(raw.status().as_u16(), 401);
     let res = app
         .client
@@ -306,7 +298,7 @@ async fn create_returns_4xx_and_stores_nothing_when_input_breaks_a_rule() {
         .expect("request");
     assert_eq!(error_code(res).await, (400, "bad_request".to_owned()));
     assert_eq!(unit_count(&app).await, 0);
-    assert_eq!(audit_count(&app, "unit.create").await, 0);
+    assert_eq!(app.audit_count("unit.create").await, 0);
 }
 
 #[tokio::test]
@@ -442,8 +434,7 @@ async fn patch_returns_the_changed_unit_and_audits_when_fields_are_valid() {
 
     // Act
     let (status, b) = status_json(
-        patch_auth(
-            &app,
+        app.patch_auth(
             &path,
             &admin.access,
             &json!({
@@ -468,12 +459,11 @@ async fn patch_returns_the_changed_unit_and_audits_when_fields_are_valid() {
     );
     let (_, again) = status_json(app.get_auth(&path, &admin.access).await).await;
     assert_eq!(again, b);
-    assert_eq!(audit_count(&app, "unit.update").await, 1);
+    assert_eq!(app.audit_count("unit.update").await, 1);
     // An empty patch changes nothing and writes no audit entry.
-    let (status, same) =
-        status_json(patch_auth(&app, &path, &admin.access, &json!({})).await).await;
+    let (status, same) = status_json(app.patch_auth(&path, &admin.access, &json!({})).await).await;
     assert_eq!((status, same), (200, b));
-    assert_eq!(audit_count(&app, "unit.update").await, 1);
+    assert_eq!(app.audit_count("unit.update").await, 1);
 }
 
 #[tokio::test]
@@ -515,14 +505,14 @@ async fn patch_returns_4xx_and_changes_nothing_when_input_or_scope_is_wrong() {
 
     for (who, b, status, code) in cases {
         // Act
-        let got = error_code(patch_auth(&app, &path, &who.access, &b).await).await;
+        let got = error_code(app.patch_auth(&path, &who.access, &b).await).await;
 
         // Assert
         assert_eq!(got, (status, code.to_owned()), "{b}");
     }
     let (_, now) = status_json(app.get_auth(&path, &admin.access).await).await;
     assert_eq!(now, created);
-    assert_eq!(audit_count(&app, "unit.update").await, 0);
+    assert_eq!(app.audit_count("unit.update").await, 0);
 }
 
 // ---------------------------------------------------------------- list
@@ -748,7 +738,7 @@ async fn import_returns_201_when_csv_has_a_bom_or_none() {
             .expect("select")
             .is_some()
     );
-    assert_eq!(audit_count(&app, "unit.import").await, 2);
+    assert_eq!(app.audit_count("unit.import").await, 2);
 }
 
 #[tokio::test]
@@ -834,7 +824,7 @@ async fn import_returns_422_with_every_bad_row_and_stores_nothing() {
         ]
     );
     assert_eq!(unit_count(&app).await, 1);
-    assert_eq!(audit_count(&app, "unit.import").await, 0);
+    assert_eq!(app.audit_count("unit.import").await, 0);
 }
 
 #[tokio::test]
@@ -941,7 +931,7 @@ async fn import_returns_201_for_10000_rows_of_csv_and_of_xlsx() {
     assert_eq!(from_csv, (201, json!({"imported": 10_000})));
     assert_eq!(from_xlsx, (201, json!({"imported": 10_000})));
     assert_eq!(unit_count(&app).await, 20_000);
-    assert_eq!(audit_count(&app, "unit.import").await, 2);
+    assert_eq!(app.audit_count("unit.import").await, 2);
     // The same file again: every row is already registered, nothing more is stored.
     let (status, again) = import(&app, &admin, hefei, &csv_file).await;
     assert_eq!(status, 422);
@@ -1018,7 +1008,7 @@ async fn import_returns_4xx_and_stores_nothing_when_upload_is_not_allowed() {
         (400, "bad_request".to_owned())
     );
     assert_eq!(unit_count(&app).await, 0);
-    assert_eq!(audit_count(&app, "unit.import").await, 0);
+    assert_eq!(app.audit_count("unit.import").await, 0);
 }
 
 #[tokio::test]
@@ -1100,12 +1090,7 @@ async fn csv_template_returns_bom_headers_and_an_example_that_imports() {
 
     // Assert
     assert_eq!(res.status().as_u16(), 200);
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let ct = header(&res, "content-type").unwrap_or_default();
     assert!(ct.starts_with("text/csv"), "{ct}");
     let bytes = res.bytes().await.expect("body").to_vec();
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
@@ -1165,7 +1150,7 @@ async fn templates_return_403_to_non_admins_and_401_without_token() {
 
         // Act
         let plain = error_code(app.get_auth(&path, &worker.access).await).await;
-        let anonymous = error_code(get(&app, &path).await).await;
+        let anonymous = error_code(app.get(&path).await).await;
 
         // Assert
         assert_eq!(plain, (403, "forbidden".to_owned()));

@@ -11,9 +11,16 @@ use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use qunjia::config::{Environment, Settings, SmsProvider};
+use qunjia::entity::audit_log;
 use qunjia::startup::Application;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+
+/// Paths of the auth endpoints.
+pub const OTP: &str = "/api/v1/auth/otp";
+pub const LOGIN: &str = "/api/v1/auth/login";
+pub const REFRESH: &str = "/api/v1/auth/refresh";
+pub const LOGOUT: &str = "/api/v1/auth/logout";
 
 /// Test secret (32+ bytes).
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
@@ -305,39 +312,75 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// Sends a request built on this app's client.
+    async fn send(&self, req: reqwest::RequestBuilder) -> reqwest::Response {
+        req.send().await.expect("request")
+    }
+
+    /// POST of a JSON body.
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request")
+        self.send(self.client.post(self.url(path)).json(body)).await
     }
 
+    /// GET with a bearer token.
     pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
+        self.send(self.client.get(self.url(path)).bearer_auth(token))
             .await
-            .expect("request")
     }
 
+    /// POST of a JSON body with a bearer token.
     pub async fn post_auth(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+        let req = self.client.post(self.url(path)).bearer_auth(token);
+        self.send(req.json(body)).await
+    }
+
+    /// POSTs a body as it is, with the given content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        let req = self.client.post(self.url(path));
+        self.send(
+            req.header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(body),
+        )
+        .await
+    }
+
+    /// PATCH of a JSON body with a bearer token.
+    pub async fn patch_auth(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        let req = self.client.patch(self.url(path)).bearer_auth(token);
+        self.send(req.json(body)).await
+    }
+
+    /// DELETE with a bearer token.
+    pub async fn delete_auth(&self, path: &str, token: &str) -> reqwest::Response {
+        self.send(self.client.delete(self.url(path)).bearer_auth(token))
             .await
-            .expect("request")
+    }
+
+    /// A plain GET.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    /// `POST /auth/login` with a phone and code.
+    pub async fn login_raw(&self, phone: &str, code: &str) -> reqwest::Response {
+        self.post_json(LOGIN, &json!({ "phone": phone, "code": code }))
+            .await
+    }
+
+    /// `POST /auth/refresh` with a token in the body.
+    pub async fn refresh(&self, token: &str) -> reqwest::Response {
+        self.post_json(REFRESH, &json!({ "refresh_token": token }))
+            .await
     }
 
     /// Asks for a code and returns what the gateway received.
     pub async fn request_code(&self, phone: &str) -> String {
-        let res = self
-            .post_json("/api/v1/auth/otp", &json!({ "phone": phone }))
-            .await;
+        let res = self.post_json(OTP, &json!({ "phone": phone })).await;
         assert_eq!(
             res.status().as_u16(),
             202,
@@ -352,12 +395,7 @@ impl TestApp {
     /// Logs a phone in (creating the account) and returns the session.
     pub async fn login(&self, phone: &str) -> Session {
         let code = self.request_code(phone).await;
-        let res = self
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({ "phone": phone, "code": code }),
-            )
-            .await;
+        let res = self.login_raw(phone, &code).await;
         assert_eq!(res.status().as_u16(), 200);
         let body: Value = res.json().await.expect("json");
         Session {
@@ -388,6 +426,91 @@ impl TestApp {
             .expect("query")
             .expect("region exists")
             .id
+    }
+
+    /// Rows of an entity's table.
+    pub async fn count<E: sea_orm::EntityTrait>(&self) -> u64
+    where
+        E::Model: Sync,
+    {
+        sea_orm::PaginatorTrait::count(E::find(), &self.state.db)
+            .await
+            .expect("count")
+    }
+
+    /// The audit entries of `action`, oldest first.
+    pub async fn audit(&self, action: &str) -> Vec<audit_log::Model> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        audit_log::Entity::find()
+            .filter(audit_log::Column::Action.eq(action))
+            .order_by_asc(audit_log::Column::Id)
+            .all(&self.state.db)
+            .await
+            .expect("audit")
+    }
+
+    /// How many audit entries of `action` there are.
+    pub async fn audit_count(&self, action: &str) -> u64 {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        audit_log::Entity::find()
+            .filter(audit_log::Column::Action.eq(action))
+            .count(&self.state.db)
+            .await
+            .expect("count")
+    }
+
+    /// Runs SQL written with `?` placeholders on either engine; returns rows affected.
+    pub async fn exec(&self, sql: &str, values: Vec<sea_orm::Value>) -> u64 {
+        use sea_orm::ConnectionTrait;
+        let db = &self.state.db;
+        db.execute_raw(qunjia::db::stmt(db.get_database_backend(), sql, values))
+            .await
+            .expect("sql")
+            .rows_affected()
+    }
+
+    /// Moves a rate-limit window back by `secs`, as if that much time had passed.
+    pub async fn rewind_limit(&self, key: &str, secs: i64) {
+        let n = self
+            .exec(
+                "UPDATE rate_limits SET window_start = window_start - ? WHERE \"key\" = ?",
+                vec![(secs * 1000).into(), key.into()],
+            )
+            .await;
+        assert_eq!(n, 1, "rate limit {key} exists");
+    }
+
+    /// Lets a phone ask for a new code now, as if its minute had passed.
+    pub async fn allow_resend(&self, phone: &str) {
+        self.rewind_limit(&format!("otp:phone:{phone}:min"), 61)
+            .await;
+    }
+
+    /// Asks for another code for a phone that already asked within the minute.
+    pub async fn new_code(&self, phone: &str) -> String {
+        self.allow_resend(phone).await;
+        self.request_code(phone).await
+    }
+
+    /// Every rate-limit key with its count.
+    pub async fn rate_limits(&self) -> Vec<(String, i32)> {
+        use sea_orm::ConnectionTrait;
+        let db = &self.state.db;
+        db.query_all_raw(qunjia::db::stmt(
+            db.get_database_backend(),
+            "SELECT \"key\", count FROM rate_limits ORDER BY \"key\"",
+            vec![],
+        ))
+        .await
+        .expect("select")
+        .iter()
+        .map(|r| {
+            (
+                r.try_get::<String>("", "key").expect("key"),
+                r.try_get::<i32>("", "count").expect("count"),
+            )
+        })
+        .collect()
     }
 
     /// Stops the server (requests in flight finish).
