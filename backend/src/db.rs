@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::LikeExpr;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
@@ -86,6 +87,39 @@ pub fn stmt(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statemen
     Statement::from_sql_and_values(backend, sql, values)
 }
 
+/// Escapes `%`, `_` and `\` so that text matches only itself in `LIKE … ESCAPE '\'`.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// `LIKE '%text%' ESCAPE '\'`: the column contains `text`.
+pub fn like_contains(text: &str) -> LikeExpr {
+    LikeExpr::new(contains_pattern(text)).escape('\\')
+}
+
+/// The pattern of [`like_contains`].
+pub fn contains_pattern(text: &str) -> String {
+    format!("%{}%", like_escape(text))
+}
+
+/// `LIKE 'prefix%' ESCAPE '\'`: the column starts with `prefix`, e.g. with a
+/// region's materialised path `/1/5/40/` for every region of its subtree.
+pub fn like_prefix(prefix: &str) -> LikeExpr {
+    LikeExpr::new(prefix_pattern(prefix)).escape('\\')
+}
+
+/// The pattern of [`like_prefix`], for SQL written `LIKE ? ESCAPE '\'`.
+pub fn prefix_pattern(prefix: &str) -> String {
+    format!("{}%", like_escape(prefix))
+}
+
 /// Checks the database answers (for `/health`).
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
@@ -105,6 +139,22 @@ mod tests {
         assert_eq!(s.sql, "a = $1 AND b = $2");
         let s = stmt(DatabaseBackend::Sqlite, "a = ?", vec![1.into()]);
         assert_eq!(s.sql, "a = ?");
+    }
+
+    #[test]
+    fn like_wildcards_and_the_escape_are_escaped() {
+        assert_eq!(like_escape("a%b_c\\d"), "a\\%b\\_c\\\\d");
+        assert_eq!(like_escape("/1/5/40/"), "/1/5/40/");
+        assert_eq!(contains_pattern("a%b_c"), "%a\\%b\\_c%");
+        assert_eq!(prefix_pattern("/1/_5/"), "/1/\\_5/%");
+        use sea_orm::sea_query::{Expr, ExprTrait, Query, SqliteQueryBuilder};
+        let contains = Query::select()
+            .expr(Expr::val("x").like(like_contains("50%")))
+            .to_string(SqliteQueryBuilder);
+        assert!(
+            contains.ends_with(r"LIKE '%50\%%' ESCAPE '\'"),
+            "{contains}"
+        );
     }
 
     #[test]

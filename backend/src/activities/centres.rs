@@ -9,6 +9,7 @@ use crate::activities::dto::{CreateCentre, HOMES, check_capacity, one_of};
 use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
 use crate::clock::now_ms;
+use crate::db::like_prefix;
 use crate::entity::{centres, regions};
 use crate::error::{AppError, AppResult};
 use crate::orgs::dto::clean_text;
@@ -119,7 +120,7 @@ pub async fn list_centres(
                 Query::select()
                     .column(regions::Column::Id)
                     .from(regions::Entity)
-                    .and_where(regions::Column::Path.starts_with(&region.path))
+                    .and_where(regions::Column::Path.like(like_prefix(&region.path)))
                     .to_owned(),
             ),
         );

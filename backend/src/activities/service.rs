@@ -17,6 +17,7 @@ use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
 use crate::auth::scope::{RoleName, admin_region_ids, scoped_ids};
 use crate::clock::now_ms;
+use crate::db::like_contains;
 use crate::entity::{activities, centres, memberships, orgs, regions};
 use crate::error::{AppError, AppResult};
 use crate::orgs::dto::clean_text;
@@ -333,7 +334,7 @@ pub async fn list_activities(
     if !admin_regions.is_empty() {
         let mut in_region = Condition::any();
         for r in &admin_regions {
-            in_region = in_region.add(regions::Column::Path.contains(format!("/{r}/")));
+            in_region = in_region.add(regions::Column::Path.like(like_contains(&format!("/{r}/"))));
         }
         let covered = Query::select()
             .column(regions::Column::Id)

@@ -22,6 +22,7 @@ use crate::audit::{self, Entry, client_ip_of as ip};
 use crate::auth::AuthUser;
 use crate::cases::access::{Viewer, case_for};
 use crate::cases::files::{self, FileKind};
+use crate::cases::status::Status;
 use crate::clock::{now_ms, rfc3339};
 use crate::entity::{case_attachments, cases};
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -41,8 +42,6 @@ const LIMIT: Limit = Limit {
     file_bytes: MAX_FILE_BYTES,
     framing_bytes: 16 * 1024,
 };
-/// Statuses in which a case takes no more files.
-const CLOSED: [&str; 3] = ["withdrawn", "closed", "rejected"];
 
 /// Registers the attachment routes.
 pub fn config(cfg: &mut impl crate::routing::register::Routes) {
@@ -157,7 +156,7 @@ async fn store<C: ConnectionTrait>(txn: &C, a: NewAttachment) -> AppResult<Attac
     let touched = cases::Entity::update_many()
         .col_expr(cases::Column::UpdatedAt, Expr::value(now))
         .filter(cases::Column::Id.eq(a.case_id))
-        .filter(cases::Column::Status.is_not_in(CLOSED))
+        .filter(cases::Column::Status.is_not_in(Status::finals().map(Status::as_str)))
         .exec(txn)
         .await?;
     if touched.rows_affected == 0 {
@@ -246,7 +245,7 @@ async fn upload_attachment(
     form: Multipart,
 ) -> AppResult<HttpResponse> {
     let (case, viewer) = case_for(&state.db, &me, id.into_inner()).await?;
-    if CLOSED.contains(&case.status.as_str()) {
+    if Status::parse(&case.status).is_some_and(Status::is_final) {
         return Err(case_closed());
     }
     let key = idempotency::key_from(&req)?;

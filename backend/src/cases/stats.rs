@@ -2,7 +2,7 @@
 use sea_orm::{DatabaseConnection, FromQueryResult};
 
 use crate::cases::status::Status;
-use crate::db::stmt;
+use crate::db::{prefix_pattern, stmt};
 use crate::error::AppResult;
 use crate::services::dto::ServiceKind;
 
@@ -23,9 +23,9 @@ pub async fn stats(
             &format!(
                 "SELECT c.{col} AS k, COUNT(*) AS n FROM cases c \
                  JOIN orgs o ON o.id = c.org_id JOIN regions r ON r.id = o.region_id \
-                 WHERE r.path LIKE ? GROUP BY c.{col}"
+                 WHERE r.path LIKE ? ESCAPE '\\' GROUP BY c.{col}"
             ),
-            vec![format!("{}%", region.path).into()],
+            vec![prefix_pattern(&region.path).into()],
         )
     };
     let mut by_status: std::collections::BTreeMap<String, i64> = Status::ALL

@@ -85,6 +85,11 @@ impl Status {
         matches!(self, Status::Rejected | Status::Closed | Status::Withdrawn)
     }
 
+    /// The statuses that are [`Status::is_final`], for a query on the column.
+    pub fn finals() -> impl Iterator<Item = Status> {
+        Self::ALL.into_iter().filter(|s| s.is_final())
+    }
+
     /// Whether only the applicant may move a case here.
     fn applicants_move(self) -> bool {
         self == Status::Withdrawn
@@ -244,5 +249,9 @@ mod tests {
         assert_eq!(Status::parse("done"), None);
         assert!(Rejected.is_final() && Closed.is_final() && Withdrawn.is_final());
         assert!(!Resolved.is_final());
+        assert_eq!(
+            Status::finals().map(Status::as_str).collect::<Vec<_>>(),
+            ["rejected", "closed", "withdrawn"]
+        );
     }
 }

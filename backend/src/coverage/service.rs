@@ -14,7 +14,7 @@ use sea_orm::{
 };
 
 use crate::coverage::dto::{Coverage, CoverageCounts, Covered, Gap};
-use crate::db::stmt;
+use crate::db::{like_prefix, stmt};
 use crate::entity::regions;
 use crate::error::AppResult;
 
@@ -52,11 +52,6 @@ const REQUIRED: &str = "(NOT u.has_party_org AND (\
 /// A live organization lists unit `u` (the per-type counts are kept by triggers,
 /// see migration `m20261126_000003_unit_org_counts`).
 const HAS_LIVE_ORG: &str = "(u.orgs_union + u.orgs_league + u.orgs_women) > 0";
-
-fn like_subtree(region: &regions::Model) -> String {
-    // Paths hold digits and slashes only, so the prefix needs no escaping.
-    format!("{}%", region.path)
-}
 
 fn threshold_values(threshold: u32) -> [Value; 2] {
     let t = i64::from(threshold);
@@ -213,7 +208,7 @@ impl RegionNames {
         let rows = regions::Entity::find()
             .filter(
                 regions::Column::Path
-                    .like(like_subtree(region))
+                    .like(like_prefix(&region.path))
                     .or(regions::Column::Id.is_in(path_ids(&region.path))),
             )
             .all(db)

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use rand::Rng;
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
@@ -13,6 +13,7 @@ use sea_orm::{
 use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
 use crate::clock::now_ms;
+use crate::db::{like_contains, like_prefix};
 use crate::entity::{leaders, memberships, org_units, orgs, regions, units, users};
 use crate::error::{AppError, AppResult, on_unique};
 use crate::orgs::access;
@@ -280,19 +281,6 @@ pub async fn views_for(
         .collect())
 }
 
-/// `%q%` with `%`, `_` and `\` escaped for `LIKE … ESCAPE '\'`.
-fn like_pattern(q: &str) -> String {
-    let mut out = String::from("%");
-    for ch in q.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out.push('%');
-    out
-}
-
 /// `GET /orgs`: live orgs by region subtree, unit, type and name.
 pub async fn list(db: &DatabaseConnection, me: &AuthUser, q: &OrgQuery) -> AppResult<Page<Org>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
@@ -307,10 +295,8 @@ pub async fn list(db: &DatabaseConnection, me: &AuthUser, q: &OrgQuery) -> AppRe
         if !(1..=50).contains(&term.chars().count()) || term.chars().any(char::is_control) {
             return Err(AppError::bad_request("请输入1到50个字查找"));
         }
-        select = select.filter(
-            Expr::col((orgs::Entity, orgs::Column::Name))
-                .like(LikeExpr::new(like_pattern(term)).escape('\\')),
-        );
+        select =
+            select.filter(Expr::col((orgs::Entity, orgs::Column::Name)).like(like_contains(term)));
     }
     if let Some(region_id) = q.region_id {
         let Some(region) = regions::Entity::find_by_id(region_id).one(db).await? else {
@@ -324,9 +310,7 @@ pub async fn list(db: &DatabaseConnection, me: &AuthUser, q: &OrgQuery) -> AppRe
                 Query::select()
                     .column(regions::Column::Id)
                     .from(regions::Entity)
-                    .and_where(Expr::col(regions::Column::Path).like(
-                        LikeExpr::new(format!("{}%", like_escape(&region.path))).escape('\\'),
-                    ))
+                    .and_where(Expr::col(regions::Column::Path).like(like_prefix(&region.path)))
                     .to_owned(),
             ),
         );
@@ -360,12 +344,6 @@ pub async fn list(db: &DatabaseConnection, me: &AuthUser, q: &OrgQuery) -> AppRe
         items: views_for(db, me, rows).await?,
         next_cursor,
     })
-}
-
-fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// `GET /orgs/by-code/{code}`: what the join poster shows.

@@ -7,12 +7,13 @@ use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 
 use calamine::{DataRef, Reader, Xlsx};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 
 use crate::clock::now_ms;
+use crate::db::like_prefix;
 use crate::entity::{regions, units};
 use crate::error::{AppError, AppResult, RowError};
 use crate::export::{self, Csv, xlsx_error};
@@ -491,7 +492,7 @@ pub async fn check(
         .select_only()
         .column(regions::Column::Code)
         .column(regions::Column::Id)
-        .filter(Expr::col(regions::Column::Path).like(LikeExpr::new(format!("{}%", scope.path))))
+        .filter(Expr::col(regions::Column::Path).like(like_prefix(&scope.path)))
         .into_tuple::<(String, i64)>()
         .all(db)
         .await?

@@ -7,4 +7,3 @@ pub mod service;
 pub mod uscc;
 
 pub use routes::config;
-pub use service::like_pattern;

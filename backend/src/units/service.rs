@@ -1,5 +1,5 @@
 //! Unit rules (parsed at the edge), who may see and change a unit, and the writes.
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -9,6 +9,7 @@ use sea_orm::{
 use crate::audit::{self, Entry};
 use crate::auth::scope::{Refusal, admin_region, is_admin};
 use crate::clock::now_ms;
+use crate::db::{like_contains, like_prefix};
 use crate::entity::{regions, roles, units};
 use crate::error::{AppError, AppResult, on_unique};
 use crate::units::uscc::Uscc;
@@ -345,27 +346,6 @@ pub async fn change(
 
 // ---------------------------------------------------------------- reads
 
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
-fn escape_like(q: &str) -> String {
-    let mut out = String::with_capacity(q.len() + 2);
-    for ch in q.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-/// `%q%`, escaped.
-pub fn like_pattern(q: &str) -> String {
-    format!("%{}%", escape_like(q))
-}
-
-fn like(col: units::Column, pattern: String) -> sea_orm::sea_query::SimpleExpr {
-    Expr::col(col).like(LikeExpr::new(pattern).escape('\\'))
-}
-
 /// Filters of `GET /units`, already checked.
 pub struct ListFilter<'a> {
     /// The region whose subtree is listed.
@@ -385,10 +365,7 @@ pub async fn list(db: &DatabaseConnection, f: ListFilter<'_>) -> AppResult<Vec<u
     let subtree = Query::select()
         .column(regions::Column::Id)
         .from(regions::Entity)
-        .and_where(
-            Expr::col(regions::Column::Path)
-                .like(LikeExpr::new(format!("{}%", escape_like(&f.region.path))).escape('\\')),
-        )
+        .and_where(Expr::col(regions::Column::Path).like(like_prefix(&f.region.path)))
         .to_owned();
     let mut select = units::Entity::find().filter(units::Column::RegionId.in_subquery(subtree));
     if let Some(kind) = f.kind {
@@ -397,11 +374,8 @@ pub async fn list(db: &DatabaseConnection, f: ListFilter<'_>) -> AppResult<Vec<u
     if let Some(q) = f.q {
         select = select.filter(
             Condition::any()
-                .add(like(units::Column::Name, like_pattern(q)))
-                .add(like(
-                    units::Column::Uscc,
-                    format!("{}%", escape_like(&q.to_ascii_uppercase())),
-                )),
+                .add(Expr::col(units::Column::Name).like(like_contains(q)))
+                .add(Expr::col(units::Column::Uscc).like(like_prefix(&q.to_ascii_uppercase()))),
         );
     }
     if let Some(after) = f.after {
@@ -421,7 +395,8 @@ pub async fn lookup(
     after: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<units::Model>> {
-    let mut select = units::Entity::find().filter(like(units::Column::Name, like_pattern(term)));
+    let mut select =
+        units::Entity::find().filter(Expr::col(units::Column::Name).like(like_contains(term)));
     if let Some(after) = after {
         select = select.filter(units::Column::Id.gt(after));
     }
@@ -435,11 +410,6 @@ pub async fn lookup(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_wildcards_are_escaped() {
-        assert_eq!(like_pattern("a%b_c"), "%a\\%b\\_c%");
-    }
 
     #[test]
     fn kinds_parse_in_english_and_chinese() {
