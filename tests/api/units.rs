@@ -1051,7 +1051,7 @@ async fn import_returns_400_and_stores_nothing_when_the_form_has_a_part_besides_
         assert_eq!(error_code(res).await, (400, "bad_request".to_owned()));
     }
     assert_eq!(unit_count(&app).await, 0);
-    assert_eq!(audit_count(&app, "unit.import").await, 0);
+    assert_eq!(app.audit_count("unit.import").await, 0);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! as the officer's CSV (audited, with full phones only for those who may see them).
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::activities::dto::AttendanceItem;
 use crate::audit::{self, Entry};
@@ -13,6 +13,7 @@ use crate::clock::rfc3339;
 use crate::entity::{activities, checkins, signups, units, users};
 use crate::error::AppResult;
 use crate::export::Csv;
+use crate::pagination::PageQuery;
 
 /// People by id, with whether the viewer may see each one's full phone (an
 /// admin whose region covers the person's unit).
@@ -65,19 +66,11 @@ pub async fn attendance(
     db: &DatabaseConnection,
     me: &AuthUser,
     activity_id: i64,
-    after: Option<i64>,
-    limit: u64,
+    page: &PageQuery,
     ip: Option<String>,
 ) -> AppResult<Vec<AttendanceItem>> {
-    let mut q = checkins::Entity::find().filter(checkins::Column::ActivityId.eq(activity_id));
-    if let Some(a) = after {
-        q = q.filter(checkins::Column::Id.gt(a));
-    }
-    let rows = q
-        .order_by_asc(checkins::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
+    let q = checkins::Entity::find().filter(checkins::Column::ActivityId.eq(activity_id));
+    let rows = page.ascending(q, checkins::Column::Id).all(db).await?;
     let who = people(db, me, rows.iter().map(|c| c.user_id).collect()).await?;
     let shown: Vec<i64> = who
         .values()

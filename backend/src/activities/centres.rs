@@ -1,8 +1,7 @@
 //! Party-mass centres (党群活动中心): registering one in a region, listing them.
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
 };
 
 use crate::activities::dto::{CreateCentre, HOMES, check_capacity, one_of};
@@ -13,6 +12,7 @@ use crate::db::like_prefix;
 use crate::entity::{centres, regions};
 use crate::error::{AppError, AppResult};
 use crate::orgs::dto::clean_text;
+use crate::pagination::PageQuery;
 
 /// A centre checked at the edge.
 pub struct NewCentre {
@@ -106,8 +106,7 @@ pub async fn create_centre(
 pub async fn list_centres(
     db: &DatabaseConnection,
     region_id: Option<i64>,
-    after: Option<i64>,
-    limit: u64,
+    page: &PageQuery,
 ) -> AppResult<Vec<centres::Model>> {
     let mut q = centres::Entity::find();
     if let Some(rid) = region_id {
@@ -125,11 +124,5 @@ pub async fn list_centres(
             ),
         );
     }
-    if let Some(a) = after {
-        q = q.filter(centres::Column::Id.gt(a));
-    }
-    Ok(q.order_by_asc(centres::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?)
+    Ok(page.ascending(q, centres::Column::Id).all(db).await?)
 }

@@ -312,16 +312,6 @@ pub struct MySignup {
     pub created_at: String,
 }
 
-/// `?limit=&cursor=`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    /// Page size (1–100, default 20).
-    pub limit: Option<u64>,
-    /// From a previous page.
-    pub cursor: Option<String>,
-}
-
 /// One check-in in the attendance list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AttendanceItem {

@@ -10,7 +10,7 @@ use crate::activities::attendance as attendance_service;
 use crate::activities::centres::{self as centre_service, NewCentre};
 use crate::activities::dto::{
     Activity, ActivityQuery, Attendance, CancelActivity, Centre, CentreQuery, CreateActivity,
-    CreateCentre, MySignup, PageParams, PatchActivity, Signup,
+    CreateCentre, MySignup, PatchActivity, Signup,
 };
 use crate::activities::service::{self, NewActivity};
 use crate::activities::signups;
@@ -24,7 +24,7 @@ use crate::export;
 use crate::extract::Json;
 use crate::idempotency::{self, Work};
 use crate::orgs::dto::clean_text;
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::{ListQuery, Page, PageQuery};
 use crate::state::AppState;
 
 /// Registers the centre and activity routes.
@@ -103,7 +103,7 @@ async fn list_centres(
     q: web::Query<CentreQuery>,
 ) -> AppResult<web::Json<Page<Centre>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
-    let rows = centre_service::list_centres(&state.db, q.region_id, page.after, page.limit).await?;
+    let rows = centre_service::list_centres(&state.db, q.region_id, &page).await?;
     Ok(web::Json(page.finish(rows, |c| c.id, Centre::from)))
 }
 
@@ -203,12 +203,13 @@ async fn list_activities(
 ) -> AppResult<web::Json<Page<Activity>>> {
     // The cursor is `starts_at_id`, checked by the service; only the limit here.
     let page = PageQuery::new(q.limit, None)?;
-    let rows = service::list_activities(&state.db, &me, &q, page.limit).await?;
-    let mut out = page.finish(rows, |a| a.id, Activity::from);
-    if out.next_cursor.is_some() {
-        out.next_cursor = out.items.last().map(service::activity_cursor);
-    }
-    Ok(web::Json(out))
+    let rows = service::list_activities(&state.db, &me, &q, &page).await?;
+    let rows: Vec<Activity> = rows.into_iter().map(Activity::from).collect();
+    Ok(web::Json(page.finish_by(
+        rows,
+        service::activity_cursor,
+        |a| a,
+    )))
 }
 
 /// One activity (managers, members of its org, anyone when it is public).
@@ -359,7 +360,7 @@ async fn cancel_sign_up(
 #[utoipa::path(
     tag = "activities",
     security(("bearer" = [])),
-    params(("id" = i64, Path), PageParams),
+    params(("id" = i64, Path), ListQuery),
     responses(
         (status = 200, body = Attendance),
         (status = 400, body = ErrorBody),
@@ -374,19 +375,12 @@ async fn attendance(
     req: HttpRequest,
     me: AuthUser,
     id: web::Path<i64>,
-    q: web::Query<PageParams>,
+    q: web::Query<ListQuery>,
 ) -> AppResult<web::Json<Attendance>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let a = access::managed_activity(&state.db, &me, id.into_inner(), Onlookers::Forbidden).await?;
-    let rows = attendance_service::attendance(
-        &state.db,
-        &me,
-        a.id,
-        page.after,
-        page.limit,
-        ip(&req, &state),
-    )
-    .await?;
+    let rows =
+        attendance_service::attendance(&state.db, &me, a.id, &page, ip(&req, &state)).await?;
     let p = page.finish(rows, |i| i.id, |i| i);
     Ok(web::Json(Attendance {
         items: p.items,
@@ -428,7 +422,7 @@ async fn attendance_csv(
 #[utoipa::path(
     tag = "activities",
     security(("bearer" = [])),
-    params(PageParams),
+    params(ListQuery),
     responses(
         (status = 200, body = Page<MySignup>),
         (status = 400, body = ErrorBody),
@@ -439,10 +433,10 @@ async fn attendance_csv(
 async fn my_signups(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<PageParams>,
+    q: web::Query<ListQuery>,
 ) -> AppResult<web::Json<Page<MySignup>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
-    let rows = signups::my_signups(&state.db, me.id(), page.after, page.limit).await?;
+    let rows = signups::my_signups(&state.db, me.id(), &page).await?;
     Ok(web::Json(page.finish(
         rows,
         |(s, _)| s.id,

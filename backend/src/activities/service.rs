@@ -21,6 +21,7 @@ use crate::db::like_contains;
 use crate::entity::{activities, centres, memberships, orgs, regions};
 use crate::error::{AppError, AppResult};
 use crate::orgs::dto::clean_text;
+use crate::pagination::PageQuery;
 
 /// An activity checked at the edge.
 pub struct NewActivity {
@@ -303,12 +304,13 @@ fn parse_cursor(c: &str) -> AppResult<(i64, i64)> {
     Ok((s.parse().map_err(|_| bad())?, i.parse().map_err(|_| bad())?))
 }
 
-/// Activities the caller may see, by `starts_at` then id; `limit + 1` rows.
+/// Activities the caller may see, by `starts_at` then id, one row past the page
+/// (the cursor is `starts_at_id`, read from `q`; only the page's limit is used).
 pub async fn list_activities(
     db: &DatabaseConnection,
     me: &AuthUser,
     q: &ActivityQuery,
-    limit: u64,
+    page: &PageQuery,
 ) -> AppResult<Vec<activities::Model>> {
     let mut visible = Condition::any()
         .add(activities::Column::Audience.eq("public"))
@@ -392,7 +394,7 @@ pub async fn list_activities(
     Ok(sel
         .order_by_asc(activities::Column::StartsAt)
         .order_by_asc(activities::Column::Id)
-        .limit(limit + 1)
+        .limit(page.fetch())
         .all(db)
         .await?)
 }

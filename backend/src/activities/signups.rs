@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, TransactionTrait,
 };
 
 use crate::activities::dto::Signup;
 use crate::clock::now_ms;
 use crate::entity::{activities, signups};
 use crate::error::{AppError, AppResult, on_unique};
+use crate::pagination::PageQuery;
 
 /// Signs a person up inside the caller's transaction: the counter goes up only
 /// while below capacity (0 rows: full or closed), then the row is inserted (a
@@ -119,18 +120,10 @@ pub async fn cancel_sign_up(
 pub async fn my_signups(
     db: &DatabaseConnection,
     user_id: i64,
-    before: Option<i64>,
-    limit: u64,
+    page: &PageQuery,
 ) -> AppResult<Vec<(signups::Model, Option<activities::Model>)>> {
-    let mut q = signups::Entity::find().filter(signups::Column::UserId.eq(user_id));
-    if let Some(b) = before {
-        q = q.filter(signups::Column::Id.lt(b));
-    }
-    let rows = q
-        .order_by_desc(signups::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
+    let q = signups::Entity::find().filter(signups::Column::UserId.eq(user_id));
+    let rows = page.descending(q, signups::Column::Id).all(db).await?;
     let ids: Vec<i64> = rows.iter().map(|s| s.activity_id).collect();
     let acts: HashMap<i64, activities::Model> = activities::Entity::find()
         .filter(activities::Column::Id.is_in(ids))

@@ -103,7 +103,7 @@ async fn list_campaigns(
     if !service::may_run(&me, org_id) {
         return Err(not_officer());
     }
-    let rows = service::list(&state.db, org_id, page.after, page.limit).await?;
+    let rows = service::list(&state.db, org_id, &page).await?;
     Ok(web::Json(page.finish(rows, |c| c.id, |c| c)))
 }
 
@@ -178,15 +178,7 @@ async fn list_visits(
         Some(_) => return Err(AppError::bad_request("status 应为 pending 或 done")),
     };
     let c = visible_campaign(&state.db, &me, id.into_inner()).await?;
-    let rows = service::visits(
-        &state.db,
-        &state.data_key,
-        c.id,
-        status,
-        page.after,
-        page.limit,
-    )
-    .await?;
+    let rows = service::visits(&state.db, &state.data_key, c.id, status, &page).await?;
     Ok(web::Json(page.finish(rows, |v| v.id, |v| v)))
 }
 

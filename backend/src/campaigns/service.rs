@@ -24,6 +24,7 @@ use crate::db::stmt;
 use crate::entity::{campaign_visits, campaigns, orgs, users};
 use crate::error::{AppError, AppResult};
 use crate::export::Csv;
+use crate::pagination::PageQuery;
 
 /// Case statuses whose household counts as a current hardship household.
 pub const LIVE_STATUSES: [&str; 4] = ["accepted", "in_progress", "resolved", "closed"];
@@ -259,18 +260,10 @@ pub async fn create<C: ConnectionTrait>(
 pub async fn list(
     db: &DatabaseConnection,
     org_id: i64,
-    before: Option<i64>,
-    limit: u64,
+    page: &PageQuery,
 ) -> AppResult<Vec<Campaign>> {
-    let mut q = campaigns::Entity::find().filter(campaigns::Column::OrgId.eq(org_id));
-    if let Some(b) = before {
-        q = q.filter(campaigns::Column::Id.lt(b));
-    }
-    let rows = q
-        .order_by_desc(campaigns::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
+    let q = campaigns::Entity::find().filter(campaigns::Column::OrgId.eq(org_id));
+    let rows = page.descending(q, campaigns::Column::Id).all(db).await?;
     let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
     let p = progress(db, &ids).await?;
     let name = org_name(db, org_id).await?;
@@ -389,20 +382,15 @@ pub async fn visits(
     key: &DataKey,
     campaign_id: i64,
     status: Option<&str>,
-    after: Option<i64>,
-    limit: u64,
+    page: &PageQuery,
 ) -> AppResult<Vec<Visit>> {
     let mut q =
         campaign_visits::Entity::find().filter(campaign_visits::Column::CampaignId.eq(campaign_id));
     if let Some(s) = status {
         q = q.filter(campaign_visits::Column::Status.eq(s));
     }
-    if let Some(a) = after {
-        q = q.filter(campaign_visits::Column::Id.gt(a));
-    }
-    let rows = q
-        .order_by_asc(campaign_visits::Column::Id)
-        .limit(limit + 1)
+    let rows = page
+        .ascending(q, campaign_visits::Column::Id)
         .all(db)
         .await?;
     visits_json(db, key, rows).await

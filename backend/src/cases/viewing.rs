@@ -326,6 +326,6 @@ pub fn list_statement(
         (ListOf::Org(_), false) => " ORDER BY c.org_id DESC, c.id DESC LIMIT ?",
         (ListOf::Mine(_), _) => " ORDER BY c.id DESC LIMIT ?",
     });
-    values.push(i64::try_from(page.limit + 1).unwrap_or(101).into());
+    values.push(i64::try_from(page.fetch()).unwrap_or(101).into());
     Ok(stmt(backend, &sql, values))
 }

@@ -1,6 +1,6 @@
 //! Request and response bodies of the check-in routes.
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 /// What the entrance screen shows; fetch again after `refresh_after` seconds.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -136,13 +136,4 @@ pub struct MyCheckin {
     pub method: String,
     /// When it was undone by an officer (null while it stands).
     pub undone_at: Option<String>,
-}
-
-/// `?limit=&cursor=`.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ListQuery {
-    /// 1–100, default 20.
-    pub limit: Option<u64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }

@@ -8,8 +8,8 @@ use crate::audit::client_ip_of as ip;
 use crate::audit::{self, Entry};
 use crate::auth::AuthUser;
 use crate::checkin::dto::{
-    Checkin, CheckinFailure, CheckinQr, CheckinRequest, ListQuery, ManualCheckin, ManualRequest,
-    MyCheckin, UndoRequest, UndoneCheckin,
+    Checkin, CheckinFailure, CheckinQr, CheckinRequest, ManualCheckin, ManualRequest, MyCheckin,
+    UndoRequest, UndoneCheckin,
 };
 use crate::checkin::service::{self, Attempt, Method, Recorded};
 use crate::clock::now_ms;
@@ -17,7 +17,7 @@ use crate::entity::{activities, checkins};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
 use crate::idempotency::{self, Work};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::{ListQuery, Page, PageQuery};
 use crate::state::AppState;
 
 /// Registers the check-in routes.

@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    TransactionTrait,
 };
 
 use crate::audit::{self, Entry};
@@ -483,14 +483,12 @@ pub async fn failures(
     activity_id: i64,
     page: &PageQuery,
 ) -> AppResult<Page<CheckinFailure>> {
-    let mut q = checkin_failures::Entity::find()
-        .filter(checkin_failures::Column::ActivityId.eq(activity_id))
-        .order_by_desc(checkin_failures::Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        q = q.filter(checkin_failures::Column::Id.lt(after));
-    }
-    let rows = q.all(db).await?;
+    let q = checkin_failures::Entity::find()
+        .filter(checkin_failures::Column::ActivityId.eq(activity_id));
+    let rows = page
+        .descending(q, checkin_failures::Column::Id)
+        .all(db)
+        .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
     let names: std::collections::HashMap<i64, Option<String>> = users::Entity::find()
         .filter(users::Column::Id.is_in(ids))
@@ -518,14 +516,8 @@ pub async fn mine(
     user_id: i64,
     page: &PageQuery,
 ) -> AppResult<Page<MyCheckin>> {
-    let mut q = checkins::Entity::find()
-        .filter(checkins::Column::UserId.eq(user_id))
-        .order_by_desc(checkins::Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        q = q.filter(checkins::Column::Id.lt(after));
-    }
-    let rows = q.all(db).await?;
+    let q = checkins::Entity::find().filter(checkins::Column::UserId.eq(user_id));
+    let rows = page.descending(q, checkins::Column::Id).all(db).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.activity_id).collect();
     let acts: std::collections::HashMap<i64, activities::Model> = activities::Entity::find()
         .filter(activities::Column::Id.is_in(ids))

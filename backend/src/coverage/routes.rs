@@ -93,7 +93,7 @@ async fn gaps(
         &region,
         state.settings.required_employees,
         page.after.unwrap_or(0),
-        page.limit as i64 + 1,
+        page.fetch() as i64,
     )
     .await?;
     Ok(web::Json(page.finish(rows, |g| g.unit_id, |g| g)))

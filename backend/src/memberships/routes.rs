@@ -16,8 +16,8 @@ use crate::memberships::dto::{
 };
 use crate::memberships::service::{self, Decision};
 use crate::orgs::access::{live_org, managed_org};
-use crate::orgs::dto::{ListQuery, clean_text};
-use crate::pagination::{Page, PageQuery};
+use crate::orgs::dto::clean_text;
+use crate::pagination::{ListQuery, Page, PageQuery};
 use crate::state::AppState;
 
 /// Registers the membership routes.

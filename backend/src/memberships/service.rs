@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    TransactionTrait,
 };
 
 use crate::audit::{self, Entry};
@@ -243,13 +243,9 @@ pub async fn my_memberships(
     user_id: i64,
     page: &PageQuery,
 ) -> AppResult<Page<MyMembership>> {
-    let mut select = memberships::Entity::find().filter(memberships::Column::UserId.eq(user_id));
-    if let Some(after) = page.after {
-        select = select.filter(memberships::Column::Id.gt(after));
-    }
-    let rows = select
-        .order_by_asc(memberships::Column::Id)
-        .limit(page.limit + 1)
+    let select = memberships::Entity::find().filter(memberships::Column::UserId.eq(user_id));
+    let rows = page
+        .ascending(select, memberships::Column::Id)
         .all(db)
         .await?;
     let orgs: HashMap<i64, orgs::Model> = orgs::Entity::find()
@@ -294,12 +290,8 @@ pub async fn members(
     if let Some(s) = status {
         select = select.filter(memberships::Column::Status.eq(s));
     }
-    if let Some(after) = page.after {
-        select = select.filter(memberships::Column::Id.gt(after));
-    }
-    let rows = select
-        .order_by_asc(memberships::Column::Id)
-        .limit(page.limit + 1)
+    let rows = page
+        .ascending(select, memberships::Column::Id)
         .all(db)
         .await?;
     let people: HashMap<i64, users::Model> = users::Entity::find()

@@ -90,17 +90,14 @@ pub async fn inbox<C: ConnectionTrait>(
     q: &InboxQuery,
 ) -> AppResult<Page<Notification>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
-    let mut find = notifications::Entity::find()
-        .filter(notifications::Column::UserId.eq(user_id))
-        .order_by_desc(notifications::Column::Id)
-        .limit(page.limit + 1);
+    let mut find = notifications::Entity::find().filter(notifications::Column::UserId.eq(user_id));
     if q.unread == Some(true) {
         find = find.filter(notifications::Column::ReadAt.is_null());
     }
-    if let Some(before) = page.after {
-        find = find.filter(notifications::Column::Id.lt(before));
-    }
-    let rows = find.all(db).await?;
+    let rows = page
+        .descending(find, notifications::Column::Id)
+        .all(db)
+        .await?;
     Ok(page.finish(rows, |n| n.id, view))
 }
 

@@ -221,15 +221,6 @@ pub struct SuggestedOrg {
     pub member_status: Option<String>,
 }
 
-/// Page query of simple lists.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ListQuery {
-    /// Page size (default 20, max 100).
-    pub limit: Option<u64>,
-    /// Cursor from the previous page.
-    pub cursor: Option<String>,
-}
-
 /// `POST /orgs/{id}/leaders`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -9,10 +9,10 @@ use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
 use crate::orgs::access;
 use crate::orgs::dto::{
-    CreateLeader, CreateOrg, Leader, ListQuery, Org, OrgPoster, OrgQuery, SuggestedOrg, clean_text,
+    CreateLeader, CreateOrg, Leader, Org, OrgPoster, OrgQuery, SuggestedOrg, clean_text,
 };
 use crate::orgs::service::{self, NewOrg};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::{ListQuery, Page, PageQuery};
 use crate::state::AppState;
 
 /// Registers the organization routes (`by-code` before the `{id}` ones).

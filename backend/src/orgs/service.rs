@@ -326,23 +326,11 @@ pub async fn list(db: &DatabaseConnection, me: &AuthUser, q: &OrgQuery) -> AppRe
             ),
         );
     }
-    if let Some(after) = page.after {
-        select = select.filter(orgs::Column::Id.gt(after));
-    }
-    let rows = select
-        .order_by_asc(orgs::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > page.limit;
-    let mut rows = rows;
-    rows.truncate(page.limit as usize);
-    let next_cursor = more
-        .then(|| rows.last().map(|o| o.id.to_string()))
-        .flatten();
+    let rows = page.ascending(select, orgs::Column::Id).all(db).await?;
+    let page = page.finish(rows, |o| o.id, |o| o);
     Ok(Page {
-        items: views_for(db, me, rows).await?,
-        next_cursor,
+        items: views_for(db, me, page.items).await?,
+        next_cursor: page.next_cursor,
     })
 }
 
@@ -560,15 +548,8 @@ pub async fn leaders_of(
     org_id: i64,
     page: &PageQuery,
 ) -> AppResult<Page<Leader>> {
-    let mut select = leaders::Entity::find().filter(leaders::Column::OrgId.eq(org_id));
-    if let Some(after) = page.after {
-        select = select.filter(leaders::Column::Id.gt(after));
-    }
-    let rows = select
-        .order_by_asc(leaders::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
+    let select = leaders::Entity::find().filter(leaders::Column::OrgId.eq(org_id));
+    let rows = page.ascending(select, leaders::Column::Id).all(db).await?;
     let names: HashMap<i64, Option<String>> = users::Entity::find()
         .filter(users::Column::Id.is_in(rows.iter().map(|l| l.user_id).collect::<Vec<_>>()))
         .all(db)

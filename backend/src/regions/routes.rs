@@ -1,6 +1,6 @@
 //! `GET /regions` (public), `GET /regions/{id}`, `POST /regions` (admin of the parent).
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -93,12 +93,8 @@ async fn list_regions(
         Some(p) => select.filter(regions::Column::ParentId.eq(p)),
         None => select.filter(regions::Column::ParentId.is_null()),
     };
-    if let Some(after) = page.after {
-        select = select.filter(regions::Column::Id.gt(after));
-    }
-    let rows = select
-        .order_by_asc(regions::Column::Id)
-        .limit(page.limit + 1)
+    let rows = page
+        .ascending(select, regions::Column::Id)
         .all(&state.db)
         .await?;
     Ok(web::Json(page.finish(rows, |r| r.id, Region::from)))

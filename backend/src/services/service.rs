@@ -3,7 +3,7 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 
 use crate::audit::{self, Entry};
@@ -164,9 +164,6 @@ pub async fn list(
     if !include_inactive {
         find = find.filter(services::Column::Active.eq(true));
     }
-    if let Some(a) = page.after {
-        find = find.filter(services::Column::Id.gt(a));
-    }
     // Services of dissolved orgs are gone for everybody.
     find = find.filter(
         services::Column::OrgId.in_subquery(
@@ -177,11 +174,7 @@ pub async fn list(
                 .to_owned(),
         ),
     );
-    let rows = find
-        .order_by_asc(services::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
+    let rows = page.ascending(find, services::Column::Id).all(db).await?;
     let names = org_names(db, rows.iter().map(|s| s.org_id).collect()).await?;
     Ok(page.finish(
         rows,

@@ -185,8 +185,7 @@ async fn list_units(
             region: &region,
             kind,
             q: term,
-            after: page.after,
-            limit: page.limit + 1,
+            page: &page,
         },
     )
     .await?;
@@ -212,7 +211,7 @@ async fn lookup_units(
     if !(2..=50).contains(&n) {
         return Err(AppError::bad_request("请输入2到50个字查找"));
     }
-    let rows = service::lookup(&state.db, term, page.after, page.limit + 1).await?;
+    let rows = service::lookup(&state.db, term, &page).await?;
     Ok(web::Json(page.finish(
         rows,
         |u| u.id,

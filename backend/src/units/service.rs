@@ -2,8 +2,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
 };
 
 use crate::audit::{self, Entry};
@@ -12,6 +11,7 @@ use crate::clock::now_ms;
 use crate::db::{like_contains, like_prefix};
 use crate::entity::{regions, roles, units};
 use crate::error::{AppError, AppResult, on_unique};
+use crate::pagination::PageQuery;
 use crate::units::uscc::Uscc;
 
 /// Most employees a unit may declare.
@@ -354,10 +354,8 @@ pub struct ListFilter<'a> {
     pub kind: Option<UnitKind>,
     /// Name substring or USCC prefix.
     pub q: Option<&'a str>,
-    /// Items after this id.
-    pub after: Option<i64>,
-    /// Rows to fetch.
-    pub limit: u64,
+    /// The page.
+    pub page: &'a PageQuery,
 }
 
 /// Units of a region's subtree in id order.
@@ -378,33 +376,18 @@ pub async fn list(db: &DatabaseConnection, f: ListFilter<'_>) -> AppResult<Vec<u
                 .add(Expr::col(units::Column::Uscc).like(like_prefix(&q.to_ascii_uppercase()))),
         );
     }
-    if let Some(after) = f.after {
-        select = select.filter(units::Column::Id.gt(after));
-    }
-    Ok(select
-        .order_by_asc(units::Column::Id)
-        .limit(f.limit)
-        .all(db)
-        .await?)
+    Ok(f.page.ascending(select, units::Column::Id).all(db).await?)
 }
 
 /// Units whose name contains `term`, for workers choosing a workplace.
 pub async fn lookup(
     db: &DatabaseConnection,
     term: &str,
-    after: Option<i64>,
-    limit: u64,
+    page: &PageQuery,
 ) -> AppResult<Vec<units::Model>> {
-    let mut select =
+    let select =
         units::Entity::find().filter(Expr::col(units::Column::Name).like(like_contains(term)));
-    if let Some(after) = after {
-        select = select.filter(units::Column::Id.gt(after));
-    }
-    Ok(select
-        .order_by_asc(units::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?)
+    Ok(page.ascending(select, units::Column::Id).all(db).await?)
 }
 
 #[cfg(test)]
