@@ -83,6 +83,19 @@ pub async fn replay_if_seen(
         .map(|row| replay(&row)))
 }
 
+/// [`once`] for the usual case: a `POST` that answers 201 with what `work` made,
+/// keyed on this request's method and path.
+pub async fn created<T: Serialize + Send>(
+    db: &DatabaseConnection,
+    req: &actix_web::HttpRequest,
+    user_id: i64,
+    key: Option<String>,
+    work: Work<'_, T>,
+) -> AppResult<HttpResponse> {
+    let (method, path) = (req.method().as_str().to_owned(), req.path().to_owned());
+    once(db, user_id, key, &method, &path, StatusCode::CREATED, work).await
+}
+
 /// Runs `work` once per (user, key) and answers `status` with its JSON; a repeat
 /// gets the stored answer. Without a key the work simply runs.
 pub async fn once<T: Serialize + Send>(

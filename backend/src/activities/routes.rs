@@ -1,6 +1,5 @@
 //! Centre, activity, sign-up and attendance routes. Handlers parse, ask
 //! `access`, and hand the work to `service`.
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use sea_orm::EntityTrait;
 
@@ -323,16 +322,7 @@ async fn sign_up(
     let (activity_id, user_id) = (a.id, me.id());
     let work: Work<'_, Signup> =
         Box::new(move |txn| Box::pin(signups::sign_up(txn, activity_id, user_id)));
-    idempotency::once(
-        &state.db,
-        user_id,
-        key,
-        "POST",
-        req.path(),
-        StatusCode::CREATED,
-        work,
-    )
-    .await
+    idempotency::created(&state.db, &req, user_id, key, work).await
 }
 
 /// Cancels the caller's sign-up and frees the place.

@@ -1,7 +1,6 @@
 //! `/campaigns` routes: holiday visits to an org's hardship households, run by
 //! the org's `org_admin`s. Handlers parse, check access, and hand the work to
 //! `service`.
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
 use crate::audit::client_ip_of as ip;
@@ -66,16 +65,7 @@ async fn create_campaign(
     let work: Work<'_, Campaign> = Box::new(move |txn| {
         Box::pin(async move { service::create(txn, actor, &org, new, ip).await })
     });
-    idempotency::once(
-        &state.db,
-        me.id(),
-        key,
-        "POST",
-        req.path(),
-        StatusCode::CREATED,
-        work,
-    )
-    .await
+    idempotency::created(&state.db, &req, me.id(), key, work).await
 }
 
 /// An org's campaigns with their progress, newest first.

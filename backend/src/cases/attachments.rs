@@ -6,7 +6,6 @@
 //! instance behind the balancer serves them. The client's file name is kept only
 //! sealed, for display. Only the applicant and the case's officers reach them.
 use actix_multipart::Multipart;
-use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use sea_orm::sea_query::Expr;
@@ -273,16 +272,7 @@ async fn upload_attachment(
         ip: ip(&req, &state),
     };
     let work: Work<'_, Attachment> = Box::new(move |txn| Box::pin(store(txn, new)));
-    idempotency::once(
-        &state.db,
-        me.id(),
-        key,
-        "POST",
-        req.path(),
-        StatusCode::CREATED,
-        work,
-    )
-    .await
+    idempotency::created(&state.db, &req, me.id(), key, work).await
 }
 
 /// The file, as stored (metadata removed), to the applicant or the case's

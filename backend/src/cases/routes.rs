@@ -1,6 +1,5 @@
 //! `/cases`, `/consents/sensitive` and `/stats/cases` routes. Every path is
 //! registered in full (no scope): attachments add routes under `/cases/...` too.
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use crate::audit::client_ip_of as ip;
@@ -92,16 +91,7 @@ async fn create_case(
     let work: Work<'_, Case> = Box::new(move |txn| {
         Box::pin(async move { service::create(txn, data_key, user_id, svc, c).await })
     });
-    idempotency::once(
-        &state.db,
-        user_id,
-        key,
-        "POST",
-        req.path(),
-        StatusCode::CREATED,
-        work,
-    )
-    .await
+    idempotency::created(&state.db, &req, user_id, key, work).await
 }
 
 /// The caller's own cases, or (with `org_id`) the queue of an org they work; newest first.

@@ -1,6 +1,5 @@
 //! Membership routes: joining, the officers' decisions, leaving and removal,
 //! a person's memberships and an org's member list.
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 
 use crate::audit::client_ip_of as ip;
@@ -62,16 +61,7 @@ async fn join_org(
     let user_id = me.id();
     let work: Work<'_, Membership> =
         Box::new(move |txn| Box::pin(async move { service::join(txn, &org, user_id).await }));
-    idempotency::once(
-        &state.db,
-        user_id,
-        key,
-        "POST",
-        req.path(),
-        StatusCode::CREATED,
-        work,
-    )
-    .await
+    idempotency::created(&state.db, &req, user_id, key, work).await
 }
 
 /// The membership if the caller manages its org; 404 for everyone else,
