@@ -59,6 +59,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("duplicate_unit", 422, "duplicate unit"),
     ("empty_file", 422, "empty file"),
     ("forbidden", 403, "signed in but not allowed"),
+    (
+        "idempotency_key_reused",
+        422,
+        "the Idempotency-Key was used on another request",
+    ),
     ("full", 409, "no places left"),
     (
         "gender_required",

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -49,8 +49,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let value = web::Json::<serde_json::Value>::from_request(req, payload);
+        // A request under an Idempotency-Key is bound to its body: leave its fingerprint.
+        let keyed = req
+            .headers()
+            .contains_key(crate::idempotency::HEADER)
+            .then(|| req.clone());
         Box::pin(async move {
             let web::Json(value) = value.await?;
+            if let Some(req) = keyed {
+                let print = crate::idempotency::fingerprint_json(&value);
+                req.extensions_mut()
+                    .insert(crate::idempotency::BodyFingerprint(print));
+            }
             Ok(Json(from_object(value)?))
         })
     }

@@ -10,6 +10,7 @@ mod m20261126_000003_unit_org_counts;
 mod m20261126_000004_activities;
 mod m20261126_000005_checkin_counts;
 mod m20261126_000006_cases;
+mod m20261201_000007_idempotency_binding;
 
 /// A foreign key from `(table, column)` to `(table, column)`, declared in `create_table`
 /// so that SQLite gets it too.
@@ -208,6 +209,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_activities::Migration),
             Box::new(m20261126_000005_checkin_counts::Migration),
             Box::new(m20261126_000006_cases::Migration),
+            Box::new(m20261201_000007_idempotency_binding::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use qunjia::cases::dto::CaseQuery;
 use qunjia::cases::viewing::{ListOf, list_statement};
 use qunjia::crypto::DataKey;
-use qunjia::entity::{case_events, case_messages, cases, notifications};
+use qunjia::entity::{case_events, case_messages, cases, idempotency_keys, notifications};
 use qunjia::pagination::PageQuery;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
@@ -431,6 +431,100 @@ async fn create_returns_one_case_when_the_same_submission_comes_twice_with_one_i
         .await
         .expect("req");
     assert_eq!(error_code(res).await, (400, "bad_request".into()));
+}
+
+#[tokio::test]
+async fn create_with_a_key_used_for_another_body_returns_422_idempotency_key_reused() {
+    // Arrange
+    let d = desk().await;
+    let sid = offer(&d, d.org, "hardship", false).await;
+    let send = |body: Value| {
+        d.app()
+            .client
+            .post(d.app().url(CASES))
+            .bearer_auth(&d.applicant.access)
+            .header("Idempotency-Key", "case-key-reused")
+            .json(&body)
+            .send()
+    };
+    let mut other = hardship_body(sid);
+    other["description"] = json!("另一件事，需要法律援助");
+
+    // Act
+    let first = send(hardship_body(sid)).await.expect("first");
+    let second = send(other).await.expect("second");
+
+    // Assert
+    assert_eq!(first.status().as_u16(), 201);
+    assert_eq!(
+        error_code(second).await,
+        (422, "idempotency_key_reused".into())
+    );
+    assert_eq!(d.app().count::<cases::Entity>().await, 1);
+}
+
+#[tokio::test]
+async fn no_file_of_the_data_folder_holds_a_description_filed_with_or_without_a_key() {
+    // Arrange
+    let d = desk().await;
+    let sid = offer(&d, d.org, "hardship", false).await;
+    let keyed = d
+        .app()
+        .client
+        .post(d.app().url(CASES))
+        .bearer_auth(&d.applicant.access)
+        .header("Idempotency-Key", "case-sealed-everywhere")
+        .json(&hardship_body(sid))
+        .send()
+        .await
+        .expect("keyed");
+    assert_eq!(keyed.status().as_u16(), 201);
+    file(d.app(), &d.applicant, &hardship_body(sid)).await;
+
+    // Act: every stored answer, and on SQLite every file beside the database (WAL included).
+    let bodies: Vec<String> = idempotency_keys::Entity::find()
+        .all(&d.app().state.db)
+        .await
+        .expect("keys")
+        .into_iter()
+        .map(|k| k.body)
+        .collect();
+    let url = d.app().state.settings.database_url.clone();
+    let mut files = Vec::new();
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .and_then(|p| p.split('?').next())
+    {
+        let dir = std::path::Path::new(path).parent().expect("folder");
+        for entry in std::fs::read_dir(dir).expect("read folder") {
+            let p = entry.expect("entry").path();
+            files.push((
+                p.display().to_string(),
+                std::fs::read(&p).expect("read file"),
+            ));
+        }
+        assert!(
+            files.len() >= 2,
+            "the database and its WAL: {files:?}",
+            files = files.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+    }
+
+    // Assert
+    assert!(!bodies.is_empty());
+    for body in &bodies {
+        assert!(
+            body.starts_with("v1:") && !body.contains(SECRET_TEXT),
+            "{body}"
+        );
+    }
+    let marker = SECRET_TEXT.as_bytes();
+    for (name, bytes) in &files {
+        assert!(
+            !bytes.windows(marker.len()).any(|w| w == marker),
+            "{name} holds the description in plaintext"
+        );
+    }
 }
 
 #[tokio::test]

@@ -708,22 +708,30 @@ async fn checkin_replayed_offline_with_the_same_key_returns_the_first_body_and_o
 }
 
 #[tokio::test]
-async fn checkin_retried_with_the_same_key_returns_the_first_body_when_the_token_has_expired_since()
-{
+async fn checkin_retried_with_the_same_key_returns_the_first_body_and_another_body_under_it_422() {
     // Arrange: a check-in that went through, its answer lost on the way back.
     let w = world().await;
     let fresh = json!({ "token": token_back(&w.open, 0) });
     let (s1, first) = post_key(&w.app, &w.worker, "tunnel-1", &fresh).await;
     assert_eq!(s1, 201, "{first}");
 
-    // Act: the retry comes minutes later, when that token has long expired.
+    // Act: the offline queue retries the same request; the stored answer comes
+    // back before any rule is asked again, so an expired token cannot turn it
+    // away. Another body under the same key is another request (API.md).
+    let (s2, second) = post_key(&w.app, &w.worker, "tunnel-1", &fresh).await;
     let stale = json!({ "token": token_back(&w.open, 10) });
-    let (s2, second) = post_key(&w.app, &w.worker, "tunnel-1", &stale).await;
-    let (s3, other) = post_key(&w.app, &w.worker, "tunnel-2", &stale).await;
+    let (s3, reused) = post_key(&w.app, &w.worker, "tunnel-1", &stale).await;
+    let (s4, other) = post_key(&w.app, &w.worker, "tunnel-2", &stale).await;
 
-    // Assert: the first answer again; a new key still meets the rules.
+    // Assert: the first answer again; the key is not a pass for another body;
+    // a new key still meets the rules.
     assert_eq!((s2, &second), (201, &first));
-    assert_eq!((s3, code(&other)), (410, "token_expired"), "{other}");
+    assert_eq!(
+        (s3, code(&reused)),
+        (422, "idempotency_key_reused"),
+        "{reused}"
+    );
+    assert_eq!((s4, code(&other)), (410, "token_expired"), "{other}");
     assert_eq!(rows(&w.app, w.open.id).await.len(), 1);
 }
 

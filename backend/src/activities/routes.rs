@@ -322,7 +322,7 @@ async fn sign_up(
     let (activity_id, user_id) = (a.id, me.id());
     let work: Work<'_, Signup> =
         Box::new(move |txn| Box::pin(signups::sign_up(txn, activity_id, user_id)));
-    idempotency::created(&state.db, &req, user_id, key, work).await
+    idempotency::created(&state, &req, user_id, key, work).await
 }
 
 /// Cancels the caller's sign-up and frees the place.

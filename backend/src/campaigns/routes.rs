@@ -65,7 +65,7 @@ async fn create_campaign(
     let work: Work<'_, Campaign> = Box::new(move |txn| {
         Box::pin(async move { service::create(txn, actor, &org, new, ip).await })
     });
-    idempotency::created(&state.db, &req, me.id(), key, work).await
+    idempotency::created(&state, &req, me.id(), key, work).await
 }
 
 /// An org's campaigns with their progress, newest first.

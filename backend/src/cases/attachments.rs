@@ -7,7 +7,7 @@
 //! sealed, for display. Only the applicant and the case's officers reach them.
 use actix_multipart::Multipart;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -271,8 +271,12 @@ async fn upload_attachment(
         name,
         ip: ip(&req, &state),
     };
+    // The key is bound to the file and its name, as a JSON body is bound to its fields.
+    let print = idempotency::fingerprint_bytes(format!("{}:{:?}", new.sha256, new.name).as_bytes());
+    req.extensions_mut()
+        .insert(idempotency::BodyFingerprint(print));
     let work: Work<'_, Attachment> = Box::new(move |txn| Box::pin(store(txn, new)));
-    idempotency::created(&state.db, &req, me.id(), key, work).await
+    idempotency::created(&state, &req, me.id(), key, work).await
 }
 
 /// The file, as stored (metadata removed), to the applicant or the case's

@@ -91,7 +91,7 @@ async fn create_case(
     let work: Work<'_, Case> = Box::new(move |txn| {
         Box::pin(async move { service::create(txn, data_key, user_id, svc, c).await })
     });
-    idempotency::created(&state.db, &req, user_id, key, work).await
+    idempotency::created(&state, &req, user_id, key, work).await
 }
 
 /// The caller's own cases, or (with `org_id`) the queue of an org they work; newest first.

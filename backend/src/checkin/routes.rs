@@ -115,7 +115,9 @@ async fn check_in(
     let user_id = me.id();
     // A retry of a check-in that went through gets its first answer, even when
     // the token has expired since (a rider whose answer was lost in a tunnel).
-    if let Some(seen) = idempotency::replay_if_seen(&state.db, user_id, key.as_deref()).await? {
+    let bound = idempotency::Bound::of(&req);
+    if let Some(seen) = idempotency::replay_if_seen(&state, user_id, key.as_deref(), &bound).await?
+    {
         return Ok(seen);
     }
     let attempt = Attempt::parse(body.into_inner())?;
@@ -164,10 +166,10 @@ async fn check_in(
             });
             idempotency::once(
                 &state.db,
+                &state.data_key,
                 user_id,
                 Some(key),
-                "POST",
-                "/api/v1/checkins",
+                &bound,
                 StatusCode::CREATED,
                 work,
             )

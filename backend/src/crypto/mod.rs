@@ -18,7 +18,8 @@ use rand::RngCore;
 use crate::error::{AppError, AppResult};
 
 const NONCE_LEN: usize = 12;
-const TEXT_PREFIX: &str = "v1:";
+/// The version prefix of sealed text.
+pub const TEXT_PREFIX: &str = "v1:";
 
 /// The data key, ready to seal and open values, with the earlier keys that
 /// still open what was sealed before a rotation.

@@ -15,6 +15,7 @@ pub struct Model {
     pub status: i32,
     pub body: String,
     pub created_at: i64,
+    pub request_hash: String,
 }
 
 /// No relations are navigated through the ORM; joins are written where needed.

@@ -61,7 +61,7 @@ async fn join_org(
     let user_id = me.id();
     let work: Work<'_, Membership> =
         Box::new(move |txn| Box::pin(async move { service::join(txn, &org, user_id).await }));
-    idempotency::created(&state.db, &req, user_id, key, work).await
+    idempotency::created(&state, &req, user_id, key, work).await
 }
 
 /// The membership if the caller manages its org; 404 for everyone else,
