@@ -61,8 +61,9 @@ function select(id, label, prefix, codes) {
 }
 
 function form(step, s, version, ctx) {
-  // One key per filled-in form: a retry after a lost answer makes no second case.
-  const key = api.newKey();
+  // One key per filled-in form: a retry after a lost answer makes no second case,
+  // and a changed form is a new request (the server refuses an old key for it).
+  let key = api.newKey();
   const fields = h('div');
   const desc = h('textarea', { id: 'description', rows: 6, maxlength: 4000, 'aria-describedby': 'description-hint' });
   let category;
@@ -115,6 +116,7 @@ function form(step, s, version, ctx) {
     return out;
   }
 
+  f.addEventListener('input', () => { key = api.newKey(); });
   f.addEventListener('submit', (e) => {
     e.preventDefault();
     busy(submit, async () => {
