@@ -45,6 +45,33 @@ pub async fn hit(
     }
 }
 
+/// Whether `key` is already over `limit` in its current window, without counting:
+/// `Some(secs)` until the window ends.
+pub async fn blocked(
+    db: &DatabaseConnection,
+    key: &str,
+    window_secs: i64,
+    limit: u32,
+) -> Result<Option<u64>, DbErr> {
+    let now = now_ms();
+    let row = db
+        .query_one_raw(stmt(
+            db.get_database_backend(),
+            "SELECT window_start, count FROM rate_limits WHERE \"key\" = ? AND window_start > ?",
+            vec![key.into(), (now - window_secs * 1000).into()],
+        ))
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let start: i64 = row.try_get("", "window_start")?;
+    let count: i32 = row.try_get("", "count")?;
+    if count as u32 >= limit {
+        let left_ms = (start + window_secs * 1000 - now).max(1000);
+        Ok(Some(((left_ms + 999) / 1000) as u64))
+    } else {
+        Ok(None)
+    }
+}
+
 /// Gives back one hit (when the action it counted did not happen after all).
 pub async fn refund(db: &DatabaseConnection, key: &str) -> Result<(), DbErr> {
     db.execute_raw(stmt(

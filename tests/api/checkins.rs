@@ -637,6 +637,58 @@ async fn checkin_with_a_short_code_returns_201_when_right_and_422_when_wrong() {
 }
 
 #[tokio::test]
+async fn checkin_returns_429_with_retry_after_once_a_person_sent_ten_wrong_codes_in_a_minute() {
+    // Arrange
+    let w = world().await;
+    let (_, qr) = status_json(
+        w.app
+            .get_auth(
+                &format!("/api/v1/activities/{}/checkin-qr", w.open.id),
+                &w.admin.token,
+            )
+            .await,
+    )
+    .await;
+    let right = qr["short_code"].as_str().expect("code").to_owned();
+    let wrong = if right.starts_with('2') {
+        right.replacen('2', "3", 1)
+    } else {
+        format!("2{}", &right[1..])
+    };
+    let guesser = person(&w.app, "13900000031", "赵六").await;
+    let guess = json!({ "activity_id": w.open.id, "short_code": wrong });
+    let good = json!({ "activity_id": w.open.id, "short_code": right });
+
+    // Act
+    let mut first_ten = Vec::new();
+    for _ in 0..10 {
+        first_ten.push(post(&w.app, &guesser, &guess).await);
+    }
+    let eleventh = w.app.post_auth(CHECKINS, &guesser.token, &guess).await;
+    let wait = eleventh
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let (status, e) = status_json(eleventh).await;
+    let (even_right, e2) = post(&w.app, &guesser, &good).await;
+    let (someone_else, b) = post(&w.app, &w.worker, &good).await;
+
+    // Assert
+    assert!(
+        first_ten
+            .iter()
+            .all(|(s, e)| (*s, code(e)) == (422, "invalid_token")),
+        "{first_ten:?}"
+    );
+    assert_eq!((status, code(&e)), (429, "rate_limited"), "{e}");
+    assert!(wait.is_some_and(|s| (1..=60).contains(&s)), "{wait:?}");
+    assert_eq!((even_right, code(&e2)), (429, "rate_limited"));
+    assert_eq!(someone_else, 201, "{b}");
+    assert_eq!(rows(&w.app, w.open.id).await.len(), 1);
+}
+
+#[tokio::test]
 async fn checkin_makes_exactly_500_rows_when_500_people_check_in_at_once() {
     // Arrange
     let w = world().await;

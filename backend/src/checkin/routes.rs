@@ -11,13 +11,14 @@ use crate::checkin::dto::{
     Checkin, CheckinFailure, CheckinQr, CheckinRequest, ManualCheckin, ManualRequest, MyCheckin,
     UndoRequest, UndoneCheckin,
 };
-use crate::checkin::service::{self, Attempt, Method, Recorded};
+use crate::checkin::service::{self, Attempt, Method, Recorded, Refusal};
 use crate::clock::now_ms;
 use crate::entity::{activities, checkins};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
 use crate::idempotency::{self, Work};
 use crate::pagination::{ListQuery, Page, PageQuery};
+use crate::ratelimit;
 use crate::state::AppState;
 
 /// Registers the check-in routes.
@@ -87,6 +88,14 @@ async fn checkin_qr_svg(
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
 
+/// Wrong codes or tokens a person may send per minute before check-in waits.
+pub const WRONG_PER_MINUTE: u32 = 10;
+const WRONG_WINDOW_SECS: i64 = 60;
+
+fn too_many_wrong(secs: u64) -> AppError {
+    AppError::TooMany("rate_limited", "签到码输错次数太多，请稍后再试", secs)
+}
+
 /// Checks the caller in with a scanned token or a typed short code. Honours
 /// `Idempotency-Key`; the same person again gets 200 with `already: true`.
 #[utoipa::path(
@@ -102,6 +111,7 @@ async fn checkin_qr_svg(
         (status = 403, description = "members_only", body = ErrorBody),
         (status = 410, description = "token_expired", body = ErrorBody),
         (status = 422, description = "invalid_token, not_open, not_signed_up", body = ErrorBody),
+        (status = 429, description = "rate_limited: too many wrong codes in a minute; see Retry-After", body = ErrorBody),
     )
 )]
 #[post("/checkins")]
@@ -123,6 +133,13 @@ async fn check_in(
     let attempt = Attempt::parse(body.into_inner())?;
     let method = attempt.method();
     let now = now_ms();
+    // Codes are short: whoever got too many wrong in a minute waits, right code or not.
+    let guesses = format!("checkin:wrong:{user_id}");
+    if let Some(secs) =
+        ratelimit::blocked(&state.db, &guesses, WRONG_WINDOW_SECS, WRONG_PER_MINUTE).await?
+    {
+        return Err(too_many_wrong(secs));
+    }
     let activity = match service::admit(
         &state.db,
         state.settings.secret_bytes(),
@@ -137,6 +154,12 @@ async fn check_in(
             let code = refused.refusal.code();
             service::log_failure(&state.db, refused.activity_id, user_id, code, method, now)
                 .await?;
+            if refused.refusal == Refusal::InvalidToken
+                && let Some(secs) =
+                    ratelimit::hit(&state.db, &guesses, WRONG_WINDOW_SECS, WRONG_PER_MINUTE).await?
+            {
+                return Err(too_many_wrong(secs));
+            }
             return Ok(refused.refusal.response());
         }
     };
