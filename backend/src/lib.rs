@@ -33,5 +33,6 @@ pub mod services;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod text;
 pub mod units;
 pub mod upload;

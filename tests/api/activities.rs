@@ -182,6 +182,13 @@ async fn create_returns_4xx_and_stores_nothing_for_bad_input() {
         (without("org_id"), 400, "bad_request"),
         (with("title", json!("")), 422, "invalid_title"),
         (with("title", json!("长".repeat(101))), 422, "invalid_title"),
+        (
+            with("title", json!("讲座\u{202E}座讲")),
+            422,
+            "invalid_title",
+        ),
+        (with("title", json!("讲\u{200B}座")), 422, "invalid_title"),
+        (with("title", json!("\u{FEFF}讲座")), 422, "invalid_title"),
         (with("title", json!(5)), 400, "bad_request"),
         (with("kind", json!("party")), 422, "invalid_kind"),
         (with("audience", json!("all")), 422, "invalid_audience"),
@@ -636,6 +643,9 @@ async fn centres_are_created_by_covering_admins_and_listed_by_subtree() {
         ("homes", json!(["party", "party"]), "invalid_homes"),
         ("homes", json!(["elderly"]), "invalid_homes"),
         ("name", json!(" "), "invalid_name"),
+        ("name", json!("党群\u{202E}中心"), "invalid_name"),
+        ("name", json!("党群\u{200B}中心"), "invalid_name"),
+        ("name", json!("\u{FEFF}党群中心"), "invalid_name"),
         ("capacity", json!(0), "invalid_capacity"),
         ("region_id", json!(999_999), "invalid_region"),
     ] {

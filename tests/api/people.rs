@@ -234,8 +234,44 @@ async fn patch_me_returns_422_invalid_name_when_name_is_empty_too_long_or_has_co
         json!({ "name": "名".repeat(51) }),
         json!({ "name": "张\u{0007}三" }),
         json!({ "name": "张三\n".repeat(2) }),
+        json!({ "name": "张\u{202E}三" }),
+        json!({ "name": "张\u{200B}三" }),
+        json!({ "name": "\u{FEFF}张三" }),
+        json!({ "name": "张\u{2066}三\u{2069}" }),
     ];
     assert_refused(&app, &s, &bodies, (422, "invalid_name")).await;
+}
+
+#[tokio::test]
+async fn patch_me_returns_200_with_the_name_in_nfc_when_it_was_typed_decomposed() {
+    let app = spawn_app().await;
+    let (s, _) = full_profile(&app).await;
+    // "Élise" typed as E + combining acute, with an ideographic space around it.
+    let (status, me) = patch(&app, &s, json!({ "name": "\u{3000}E\u{301}lise " })).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["name"], json!("\u{c9}lise"));
+    assert_eq!(
+        user_row(&app, s.user_id).await.name.as_deref(),
+        Some("\u{c9}lise")
+    );
+}
+
+#[tokio::test]
+async fn patch_me_returns_422_saying_which_characters_to_delete_when_the_name_hides_a_bidi_override()
+ {
+    let app = spawn_app().await;
+    let (s, _) = full_profile(&app).await;
+    let res = app
+        .patch_auth(ME, &s.access, &json!({ "name": "张\u{202E}三" }))
+        .await;
+    let (status, body) = status_json(res).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["code"], "invalid_name");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("姓名") && message.contains("看不见"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

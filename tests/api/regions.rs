@@ -330,6 +330,10 @@ async fn create_returns_422_when_code_name_kind_level_or_parent_breaks_a_rule() 
             "invalid_name",
         ),
         (
+            body("340105", "某\u{202E}区", "county", null.clone(), hefei),
+            "invalid_name",
+        ),
+        (
             body("340105", "某区", "city", null.clone(), hefei),
             "invalid_kind",
         ),

@@ -200,6 +200,9 @@ async fn create_returns_422_when_kind_title_or_description_is_out_of_range() {
         (json!({"title": "  "}), "invalid_title"),
         (json!({"title": "字".repeat(101)}), "invalid_title"),
         (json!({"title": "a\u{0007}b"}), "invalid_title"),
+        (json!({"title": "法律\u{202E}援助"}), "invalid_title"),
+        (json!({"title": "法律\u{200B}援助"}), "invalid_title"),
+        (json!({"title": "\u{FEFF}法律援助"}), "invalid_title"),
         (
             json!({"description": "字".repeat(2001)}),
             "invalid_description",

@@ -264,6 +264,9 @@ async fn create_returns_4xx_and_stores_nothing_when_input_breaks_a_rule() {
         (with("name", json!("")), 422, "invalid_name"),
         (with("name", json!("   ")), 422, "invalid_name"),
         (with("name", json!("字".repeat(201))), 422, "invalid_name"),
+        (with("name", json!("某某\u{202E}公司")), 422, "invalid_name"),
+        (with("name", json!("某\u{200B}公司")), 422, "invalid_name"),
+        (with("name", json!("\u{FEFF}某公司")), 422, "invalid_name"),
         (
             with("industry", json!("x".repeat(101))),
             422,

@@ -3,8 +3,6 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{AppError, AppResult};
-
 /// union, league or women.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrgType {
@@ -105,15 +103,7 @@ impl JoinPolicy {
     }
 }
 
-/// Trims and checks a free text: 1..=max characters, no control characters.
-pub fn clean_text(raw: &str, max: usize, code: &'static str, message: &str) -> AppResult<String> {
-    let t = raw.trim();
-    let n = t.chars().count();
-    if n == 0 || n > max || t.chars().any(char::is_control) {
-        return Err(AppError::rule(code, message));
-    }
-    Ok(t.to_owned())
-}
+pub use crate::text::clean_text;
 
 /// `POST /orgs`.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -54,14 +54,7 @@ pub async fn user_view<C: ConnectionTrait>(
     })
 }
 
-fn clean_text(raw: &str, max_chars: usize, code: &'static str, message: &str) -> AppResult<String> {
-    let t = raw.trim();
-    let n = t.chars().count();
-    if n == 0 || n > max_chars || t.chars().any(char::is_control) {
-        return Err(AppError::rule(code, message));
-    }
-    Ok(t.to_owned())
-}
+use crate::text::clean_text;
 
 /// Checks every field first, then writes: a bad field changes nothing.
 pub async fn patch_me(

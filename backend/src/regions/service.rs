@@ -51,11 +51,8 @@ impl NewRegion {
                 "区划代码应为6到12位数字",
             ));
         }
-        let name = name.trim();
-        let n = name.chars().count();
-        if n == 0 || n > 100 || name.chars().any(char::is_control) {
-            return Err(AppError::rule("invalid_name", "名称应为1到100个字"));
-        }
+        let name = crate::text::clean_text(name, 100, "invalid_name", "名称应为1到100个字")?;
+        let name = name.as_str();
         if !KINDS.contains(&kind) || kind == "province" || kind == "city" {
             return Err(AppError::rule(
                 "invalid_kind",

@@ -81,14 +81,15 @@ impl UnitKind {
     }
 }
 
-/// A name of 1–200 characters without control characters (trimmed).
+/// A name of 1–200 characters without invisible characters (NFC, trimmed).
 pub fn parse_name(s: &str) -> Result<String, Invalid> {
-    let s = s.trim();
-    let n = s.chars().count();
-    if n == 0 || n > 200 || s.chars().any(char::is_control) {
-        return Err(Invalid("invalid_name", "名称应为1到200个字"));
-    }
-    Ok(s.to_owned())
+    crate::text::check_line(s, 200).map_err(|why| match why {
+        crate::text::Unclean::Length => Invalid("invalid_name", "名称应为1到200个字"),
+        crate::text::Unclean::Invisible => Invalid(
+            "invalid_name",
+            "名称不能含有看不见的字符（如零宽空格、文字方向控制符）",
+        ),
+    })
 }
 
 /// A valid unified social credit code.
