@@ -111,15 +111,16 @@ export { clearText as clearError };
 
 // ---------------------------------------------------------------- input
 
-/** Full-width digits and plus sign (Chinese IMEs) to ASCII. */
+/** Full-width digits and signs (Chinese IMEs) to ASCII. */
 export function asciiDigits(s) {
-  return s.replace(/[\uFF10-\uFF19\uFF0B]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xFEE0));
+  return s.replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xFEE0));
 }
 
-/** 138 1234 5678, 138-1234-5678, +86 138… → 13812345678, or null if not a mainland mobile. */
+/** As the server reads it: 138 1234 5678, (+86) 138-1234-5678, 0086…, full-width → 13812345678, or null. */
 export function normalizePhone(raw) {
-  let d = asciiDigits(raw).replace(/[\s\-()]/g, '');
+  let d = asciiDigits(raw).replace(/[\s\-()\u2010-\u2015\u2212]/g, '');
   if (d.startsWith('+86')) d = d.slice(3);
+  else if (d.startsWith('0086')) d = d.slice(4);
   else if (/^86\d{11}$/.test(d)) d = d.slice(2);
   return /^1[3-9]\d{9}$/.test(d) ? d : null;
 }
