@@ -2,7 +2,9 @@
 //! serde would otherwise fill a struct from an array by position — and every
 //! failure answers with the API error body (limits and content type come from
 //! the app's `JsonConfig`). `OptionalJson<T>` is the same for a body that may
-//! be left out.
+//! be left out, and `Query<T>` the query string's counterpart. A body or query
+//! that does not fit `T` answers 400 naming the field (`缺少字段：code`), in our
+//! words, never serde's.
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
@@ -40,7 +42,87 @@ fn from_object<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, AppEr
     if !value.is_object() {
         return Err(AppError::bad_request("请求内容应为 JSON 对象"));
     }
-    serde_json::from_value(value).map_err(|_| malformed())
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| field_error(&e, "字段", "请求内容格式不正确"))
+}
+
+/// Longest field name repeated back in a message (a client may send any key).
+const NAME_MAX: usize = 40;
+
+/// The 400 for a value that does not fit its type, naming the field (`noun`:
+/// 字段 in a body, 参数 in a query) it is about: `缺少字段：code`,
+/// `不认识的字段：colour`, `参数格式不正确：limit`. Only the field's name is
+/// taken from serde's text; everything said is ours.
+fn field_error<E: std::fmt::Display>(
+    err: &serde_path_to_error::Error<E>,
+    noun: &str,
+    otherwise: &str,
+) -> AppError {
+    let path = err.path().to_string();
+    let at_root = matches!(path.as_str(), "" | "." | "?");
+    let within = |name: &str| -> String {
+        let full = if at_root {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        };
+        full.chars().take(NAME_MAX).collect()
+    };
+    let inner = err.inner().to_string();
+    // serde names the field between backticks: missing field `code`. A missing
+    // field is below the path (its object); an unknown or repeated one is the path.
+    let named = inner.split('`').nth(1).map(within);
+    let here: String = path.chars().take(NAME_MAX).collect();
+    let words: Vec<&str> = inner.split_whitespace().take(2).collect();
+    let message = match (words.as_slice(), named) {
+        (["missing", "field"], Some(f)) => format!("缺少{noun}：{f}"),
+        (["unknown", "field"], _) if !at_root => format!("不认识的{noun}：{here}"),
+        (["duplicate", "field"], _) if !at_root => format!("{noun}重复：{here}"),
+        (["unknown", "field"], Some(f)) => format!("不认识的{noun}：{f}"),
+        (["duplicate", "field"], Some(f)) => format!("{noun}重复：{f}"),
+        _ if !at_root => format!("{noun}格式不正确：{here}"),
+        _ => otherwise.to_owned(),
+    };
+    AppError::bad_request(message)
+}
+
+/// A query string parsed into `T`; what does not fit answers 400 naming the
+/// parameter (`缺少参数：region_id`, `参数格式不正确：limit`).
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    /// The parsed value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> Query<T> {
+    /// Parses a raw query string by the rules above.
+    pub fn parse(query: &str) -> Result<Query<T>, AppError> {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|e| field_error(&e, "参数", "查询参数不正确"))
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Query::parse(req.query_string()).map_err(Into::into))
+    }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
@@ -114,6 +196,64 @@ mod tests {
         OptionalJson::<Reason>::parse(body.as_bytes())
             .map(OptionalJson::into_inner)
             .map_err(|e| e.to_string())
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Region {
+        code: String,
+        parent: Option<Parent>,
+        limit: Option<u64>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Parent {
+        id: i64,
+    }
+
+    fn said(body: &str) -> String {
+        let value: serde_json::Value = serde_json::from_str(body).expect("json");
+        match from_object::<Region>(value) {
+            Ok(_) => "ok".into(),
+            Err(AppError::BadRequest(m)) => m,
+            Err(other) => format!("{other:?}"),
+        }
+    }
+
+    fn asked(query: &str) -> String {
+        match Query::<Region>::parse(query) {
+            Ok(_) => "ok".into(),
+            Err(AppError::BadRequest(m)) => m,
+            Err(other) => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_body_that_does_not_fit_names_the_field() {
+        assert_eq!(said(r#"{"code":"3401"}"#), "ok");
+        assert_eq!(said(r#"{}"#), "缺少字段：code");
+        assert_eq!(said(r#"{"code":1}"#), "字段格式不正确：code");
+        assert_eq!(said(r#"{"code":"1","colour":2}"#), "不认识的字段：colour");
+        assert_eq!(said(r#"{"code":"1","parent":{}}"#), "缺少字段：parent.id");
+        assert_eq!(
+            said(r#"{"code":"1","parent":{"id":"x"}}"#),
+            "字段格式不正确：parent.id"
+        );
+        assert_eq!(said(r#"{"code":"1","limit":-1}"#), "字段格式不正确：limit");
+        let long = format!(r#"{{"code":"1","{}":1}}"#, "k".repeat(500));
+        assert!(said(&long).chars().count() < 60, "{}", said(&long));
+    }
+
+    #[test]
+    fn a_query_that_does_not_fit_names_the_parameter() {
+        assert_eq!(asked("code=3401&limit=5"), "ok");
+        assert_eq!(asked(""), "缺少参数：code");
+        assert_eq!(asked("code=1&limit=abc"), "参数格式不正确：limit");
+        assert_eq!(asked("code=1&limit=-3"), "参数格式不正确：limit");
+        assert_eq!(asked("code=1&x=1"), "不认识的参数：x");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub struct Page<T> {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
     /// Page size (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -564,3 +564,68 @@ async fn api_error_bodies_have_code_and_message_when_framework_rejects_the_reque
     );
     assert_eq!(error_code(too_big).await, (413, "payload_too_large".into()));
 }
+
+#[tokio::test]
+async fn openapi_documents_415_exactly_where_a_json_route_answers_it_and_limit_as_1_to_100() {
+    // Arrange
+    let app = spawn_app().await;
+    let admin = app
+        .login_with_role(
+            "13800000001",
+            "admin",
+            &format!("region:{}", app.region_id("340000").await),
+        )
+        .await;
+    let doc: Value = app
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = app.region_id("340000").await.to_string();
+    let placeholder = regex::Regex::new(r"\{[a-z_]+\}").expect("regex");
+    let mut json_routes = 0;
+
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["name"] == "limit" {
+                    assert_eq!(
+                        (&p["schema"]["minimum"], &p["schema"]["maximum"]),
+                        (&json!(1), &json!(100)),
+                        "{method} {path}: limit"
+                    );
+                }
+            }
+            if op["requestBody"]["content"]["application/json"].is_null() {
+                continue;
+            }
+            json_routes += 1;
+            let documented = !op["responses"]["415"].is_null();
+            let url = placeholder.replace_all(path, id.as_str()).into_owned();
+
+            // Act: the body as text, not as JSON.
+            let res = app
+                .client
+                .request(
+                    method.to_uppercase().parse().expect("method"),
+                    app.url(&url),
+                )
+                .bearer_auth(&admin.access)
+                .header(CONTENT_TYPE, "text/plain")
+                .body("{}")
+                .send()
+                .await
+                .expect("request");
+
+            // Assert
+            let status = res.status().as_u16();
+            assert_eq!(
+                status == 415,
+                documented,
+                "{method} {path} answered {status}; 415 documented: {documented}"
+            );
+        }
+    }
+    assert!(json_routes >= 25, "{json_routes} JSON routes");
+}

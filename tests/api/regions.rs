@@ -395,6 +395,61 @@ async fn create_returns_422_when_code_name_kind_level_or_parent_breaks_a_rule() 
 }
 
 #[tokio::test]
+async fn create_returns_400_naming_the_field_when_a_field_is_missing_or_of_the_wrong_type() {
+    // Arrange
+    let app = spawn_app().await;
+    let admin = admin_of(&app, "13800000001", "340100").await;
+    let hefei = app.region_id("340100").await;
+    let before = app.count::<regions::Entity>().await;
+    let cases = [
+        (
+            json!({ "name": "蜀山区", "kind": "county", "parent_id": hefei }),
+            "缺少字段：code",
+        ),
+        (
+            json!({ "code": "340104", "kind": "county", "parent_id": hefei }),
+            "缺少字段：name",
+        ),
+        (
+            json!({ "code": 340104, "name": "蜀山区", "kind": "county", "parent_id": hefei }),
+            "字段格式不正确：code",
+        ),
+        (
+            json!({ "code": "340104", "name": "蜀山区", "kind": "county", "parent_id": "合肥" }),
+            "字段格式不正确：parent_id",
+        ),
+    ];
+
+    for (body, said) in cases {
+        // Act
+        let (status, answer) = status_json(create(&app, &admin, body.clone()).await).await;
+
+        // Assert
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["error"]["code"], "bad_request", "{body}");
+        assert_eq!(answer["error"]["message"], said, "{body}");
+    }
+    assert_eq!(
+        app.count::<regions::Entity>().await,
+        before,
+        "nothing created"
+    );
+}
+
+#[tokio::test]
+async fn list_returns_400_naming_the_parameter_when_a_query_value_is_malformed() {
+    let app = spawn_app().await;
+    for (q, said) in [
+        ("limit=abc", "参数格式不正确：limit"),
+        ("parent_id=abc", "参数格式不正确：parent_id"),
+    ] {
+        let (status, body) = page(&app, q).await;
+        assert_eq!(status, 400, "{q}");
+        assert_eq!(body["error"]["message"], said, "{q}");
+    }
+}
+
+#[tokio::test]
 async fn create_returns_409_region_exists_when_code_is_taken() {
     // Arrange
     let app = spawn_app().await;

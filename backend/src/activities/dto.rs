@@ -132,6 +132,7 @@ pub struct CentreQuery {
     /// Centres in this region's subtree.
     pub region_id: Option<i64>,
     /// Page size (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// From a previous page.
     pub cursor: Option<String>,
@@ -273,6 +274,7 @@ pub struct ActivityQuery {
     /// Starting before (RFC 3339).
     pub to: Option<String>,
     /// Page size (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// From a previous page.
     pub cursor: Option<String>,

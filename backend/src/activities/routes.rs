@@ -20,7 +20,7 @@ use crate::clock::rfc3339;
 use crate::entity::{activities, centres};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::export;
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::idempotency::{self, Work};
 use crate::orgs::dto::clean_text;
 use crate::pagination::{ListQuery, Page, PageQuery};
@@ -54,6 +54,7 @@ pub fn config(cfg: &mut impl crate::routing::register::Routes) {
         (status = 401, body = ErrorBody),
         (status = 403, description = "Not an admin of the region", body = ErrorBody),
         (status = 422, description = "invalid_region, invalid_name, invalid_address, invalid_homes, invalid_capacity", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/centres")]
@@ -99,7 +100,7 @@ async fn create_centre(
 async fn list_centres(
     state: web::Data<AppState>,
     _me: AuthUser,
-    q: web::Query<CentreQuery>,
+    q: Query<CentreQuery>,
 ) -> AppResult<web::Json<Page<Centre>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let rows = centre_service::list_centres(&state.db, q.region_id, &page).await?;
@@ -141,6 +142,7 @@ async fn get_centre(
         (status = 401, body = ErrorBody),
         (status = 403, description = "Neither a manager of the org nor the keeper of the centre", body = ErrorBody),
         (status = 422, description = "invalid_org, invalid_centre, invalid_title, invalid_description, invalid_kind, invalid_time, invalid_capacity, invalid_audience", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/activities")]
@@ -198,7 +200,7 @@ async fn create_activity(
 async fn list_activities(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<ActivityQuery>,
+    q: Query<ActivityQuery>,
 ) -> AppResult<web::Json<Page<Activity>>> {
     // The cursor is `starts_at_id`, checked by the service; only the limit here.
     let page = PageQuery::new(q.limit, None)?;
@@ -246,6 +248,7 @@ async fn get_activity(
         (status = 404, body = ErrorBody),
         (status = 409, description = "capacity_below_signups, cancelled", body = ErrorBody),
         (status = 422, body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[patch("/activities/{id}")]
@@ -276,6 +279,7 @@ async fn patch_activity(
         (status = 404, body = ErrorBody),
         (status = 409, description = "already_cancelled", body = ErrorBody),
         (status = 422, description = "invalid_reason", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/activities/{id}/cancel")]
@@ -365,7 +369,7 @@ async fn attendance(
     req: HttpRequest,
     me: AuthUser,
     id: web::Path<i64>,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> AppResult<web::Json<Attendance>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let a = access::managed_activity(&state.db, &me, id.into_inner(), Onlookers::Forbidden).await?;
@@ -423,7 +427,7 @@ async fn attendance_csv(
 async fn my_signups(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> AppResult<web::Json<Page<MySignup>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let rows = signups::my_signups(&state.db, me.id(), &page).await?;

@@ -96,6 +96,7 @@ pub async fn insert_role<C: ConnectionTrait>(
         (status = 403, description = "Not an admin over that scope", body = ErrorBody),
         (status = 409, description = "already_granted", body = ErrorBody),
         (status = 422, description = "invalid_phone, invalid_role, invalid_scope", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/roles")]

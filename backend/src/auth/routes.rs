@@ -53,6 +53,7 @@ async fn pair_response(
         (status = 422, description = "invalid_phone", body = ErrorBody),
         (status = 429, description = "rate_limited, with Retry-After", body = ErrorBody),
         (status = 503, description = "sms_unavailable", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/auth/otp")]
@@ -80,6 +81,7 @@ async fn request_otp(
         (status = 401, description = "invalid_code", body = ErrorBody),
         (status = 422, description = "invalid_phone", body = ErrorBody),
         (status = 429, description = "code_locked after 5 wrong tries", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/auth/login")]
@@ -106,11 +108,9 @@ async fn login(state: web::Data<AppState>, body: Json<LoginRequest>) -> AppResul
 /// An empty body is allowed (the cookie then carries the token); a body that is
 /// there must be valid JSON.
 fn presented_token(req: &HttpRequest, body: &[u8]) -> AppResult<(String, bool)> {
-    let parsed: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        RefreshRequest::default()
-    } else {
-        serde_json::from_slice(body).map_err(|_| AppError::bad_request("请求内容格式不正确"))?
-    };
+    let parsed = crate::extract::OptionalJson::<RefreshRequest>::parse(body)?
+        .into_inner()
+        .unwrap_or_default();
     if let Some(t) = parsed.refresh_token.filter(|t| !t.is_empty()) {
         if t.len() > 4096 {
             return Err(AppError::bad_request("refresh_token 太长"));

@@ -99,6 +99,7 @@ pub struct CampaignQuery {
     /// Required: the organization (its `org_admin`s only).
     pub org_id: Option<i64>,
     /// Page size (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// From a previous page (newest first).
     pub cursor: Option<String>,
@@ -111,6 +112,7 @@ pub struct VisitQuery {
     /// pending or done.
     pub status: Option<String>,
     /// Page size (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// From a previous page.
     pub cursor: Option<String>,

@@ -11,7 +11,7 @@ use crate::campaigns::dto::{
 use crate::campaigns::service::{self, visible_campaign};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::export;
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::idempotency::{self, Work};
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
@@ -45,6 +45,7 @@ fn not_officer() -> AppError {
         (status = 403, description = "Not an org_admin of the org", body = ErrorBody),
         (status = 404, description = "The org is dissolved", body = ErrorBody),
         (status = 422, description = "invalid_title, invalid_occasion, no_hardship_households", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/campaigns")]
@@ -84,12 +85,12 @@ async fn create_campaign(
 async fn list_campaigns(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<CampaignQuery>,
+    q: Query<CampaignQuery>,
 ) -> AppResult<web::Json<Page<Campaign>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let org_id = q
         .org_id
-        .ok_or_else(|| AppError::bad_request("缺少 org_id"))?;
+        .ok_or_else(|| AppError::bad_request("缺少参数：org_id"))?;
     if !service::may_run(&me, org_id) {
         return Err(not_officer());
     }
@@ -159,7 +160,7 @@ async fn list_visits(
     state: web::Data<AppState>,
     me: AuthUser,
     id: web::Path<i64>,
-    q: web::Query<VisitQuery>,
+    q: Query<VisitQuery>,
 ) -> AppResult<web::Json<Page<Visit>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let status = match q.status.as_deref() {
@@ -213,6 +214,7 @@ async fn visits_csv(
         (status = 404, body = ErrorBody),
         (status = 409, description = "already_done, campaign_closed", body = ErrorBody),
         (status = 422, description = "invalid_visited_on, invalid_form, invalid_amount, invalid_goods, invalid_note", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/campaigns/{id}/visits/{vid}/done")]

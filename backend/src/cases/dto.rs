@@ -120,6 +120,7 @@ pub struct CaseQuery {
     /// Only this service kind.
     pub kind: Option<String>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// From `next_cursor`: cases older than it.
     pub cursor: Option<String>,

@@ -15,7 +15,7 @@ use crate::cases::viewing::{self, ListOf};
 use crate::cases::workflow::{self, Move};
 use crate::cases::{messages, stats};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::idempotency::{self, Work};
 use crate::pagination::Page;
 use crate::services::dto::ServiceKind;
@@ -60,6 +60,7 @@ async fn consent_text() -> web::Json<ConsentText> {
         (status = 403, description = "members_only", body = ErrorBody),
         (status = 404, description = "Unknown or inactive service", body = ErrorBody),
         (status = 422, description = "invalid_description, invalid_details, invalid_amount, invalid_category, consent_required", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/cases")]
@@ -110,7 +111,7 @@ async fn create_case(
 async fn list_cases(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<CaseQuery>,
+    q: Query<CaseQuery>,
 ) -> AppResult<web::Json<Page<CaseSummary>>> {
     let of = match (q.mine, q.org_id) {
         (Some(true), _) | (_, None) => ListOf::Mine(me.id()),
@@ -167,6 +168,7 @@ async fn get_case(
         (status = 403, description = "The applicant", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, description = "not_hardship, invalid_hardship_class", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[patch("/cases/{id}")]
@@ -199,6 +201,7 @@ async fn patch_case(
         (status = 404, body = ErrorBody),
         (status = 409, description = "invalid_transition", body = ErrorBody),
         (status = 422, description = "note_required, invalid_note, invalid_amount, invalid_hardship_class, not_hardship", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/cases/{id}/transition")]
@@ -243,6 +246,7 @@ async fn transition(
         (status = 404, body = ErrorBody),
         (status = 409, description = "not_resolved, payment_exists", body = ErrorBody),
         (status = 422, description = "not_hardship, invalid_date, invalid_method, invalid_amount", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/cases/{id}/payment")]
@@ -274,6 +278,7 @@ async fn payment(
         (status = 404, body = ErrorBody),
         (status = 409, description = "case_closed", body = ErrorBody),
         (status = 422, description = "invalid_body", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/cases/{id}/messages")]
@@ -305,7 +310,7 @@ async fn post_message(
 async fn case_stats(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<StatsQuery>,
+    q: Query<StatsQuery>,
 ) -> AppResult<web::Json<CaseStats>> {
     let region = admin_region(
         &state.db,

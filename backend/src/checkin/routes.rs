@@ -15,7 +15,7 @@ use crate::checkin::service::{self, Attempt, Method, Recorded, Refusal};
 use crate::clock::now_ms;
 use crate::entity::{activities, checkins};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::idempotency::{self, Work};
 use crate::pagination::{ListQuery, Page, PageQuery};
 use crate::ratelimit;
@@ -112,6 +112,7 @@ fn too_many_wrong(secs: u64) -> AppError {
         (status = 410, description = "token_expired", body = ErrorBody),
         (status = 422, description = "invalid_token, not_open, not_signed_up", body = ErrorBody),
         (status = 429, description = "rate_limited: too many wrong codes in a minute; see Retry-After", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/checkins")]
@@ -227,7 +228,7 @@ async fn checkin_failures(
     state: web::Data<AppState>,
     me: AuthUser,
     id: web::Path<i64>,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> AppResult<web::Json<Page<CheckinFailure>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let activity = managed_activity(&state.db, &me, id.into_inner(), Onlookers::NotFound).await?;
@@ -249,6 +250,7 @@ async fn checkin_failures(
         (status = 404, body = ErrorBody),
         (status = 409, description = "Already undone", body = ErrorBody),
         (status = 422, description = "invalid_reason", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/checkins/{id}/undo")]
@@ -290,6 +292,7 @@ async fn undo_checkin(
         (status = 404, body = ErrorBody),
         (status = 409, description = "The activity is cancelled", body = ErrorBody),
         (status = 422, description = "invalid_phone, unknown_person, invalid_reason", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/activities/{id}/checkins/manual")]
@@ -367,7 +370,7 @@ async fn manual_checkin(
 async fn my_checkins(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> AppResult<web::Json<Page<MyCheckin>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     Ok(web::Json(service::mine(&state.db, me.id(), &page).await?))

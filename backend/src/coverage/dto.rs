@@ -15,6 +15,7 @@ pub struct GapsQuery {
     /// The region whose whole subtree is searched.
     pub region_id: i64,
     /// Page size (default 20, max 100).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// Cursor from the previous page.
     pub cursor: Option<String>,

@@ -10,6 +10,7 @@ use crate::coverage::service::{self, BATCH, Ledger, LedgerRow, kind_label};
 use crate::entity::regions;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::export::{self, cell, csv_stream};
+use crate::extract::Query;
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -60,7 +61,7 @@ async fn admin_region(
 async fn coverage(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<RegionQuery>,
+    q: Query<RegionQuery>,
 ) -> AppResult<web::Json<Coverage>> {
     let region = admin_region(&state.db, &me, q.region_id).await?;
     let c = service::coverage(&state.db, &region, state.settings.required_employees).await?;
@@ -84,7 +85,7 @@ async fn coverage(
 async fn gaps(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<GapsQuery>,
+    q: Query<GapsQuery>,
 ) -> AppResult<web::Json<Page<Gap>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let region = admin_region(&state.db, &me, q.region_id).await?;
@@ -129,7 +130,7 @@ const GAP_HEADER: &[&str] = &[
 async fn gaps_csv(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<RegionQuery>,
+    q: Query<RegionQuery>,
 ) -> AppResult<HttpResponse> {
     let region = admin_region(&state.db, &me, q.region_id).await?;
     let source = (
@@ -217,7 +218,7 @@ fn ledger_line(r: LedgerRow) -> Vec<String> {
 async fn units_csv(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<RegionQuery>,
+    q: Query<RegionQuery>,
 ) -> AppResult<HttpResponse> {
     let region = admin_region(&state.db, &me, q.region_id).await?;
     let ledger = Ledger::open(&state.db, &region, state.settings.required_employees).await?;
@@ -281,7 +282,7 @@ fn write_xlsx(mut rx: tokio::sync::mpsc::Receiver<Vec<LedgerRow>>) -> AppResult<
 async fn units_xlsx(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<RegionQuery>,
+    q: Query<RegionQuery>,
 ) -> AppResult<HttpResponse> {
     let region = admin_region(&state.db, &me, q.region_id).await?;
     let mut ledger = Ledger::open(&state.db, &region, state.settings.required_employees).await?;

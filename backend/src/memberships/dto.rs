@@ -95,6 +95,7 @@ pub struct MemberQuery {
     /// pending, active, rejected, left or removed.
     pub status: Option<String>,
     /// Page size (default 20, max 100).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// Cursor from the previous page.
     pub cursor: Option<String>,

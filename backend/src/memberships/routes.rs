@@ -6,7 +6,7 @@ use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
 use crate::entity::{memberships, orgs};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::{Json, OptionalJson};
+use crate::extract::{Json, OptionalJson, Query};
 use crate::idempotency::{self, Work};
 use crate::memberships::access::{self, MembershipAccess};
 use crate::memberships::dto::{
@@ -45,6 +45,7 @@ pub fn config(cfg: &mut impl crate::routing::register::Routes) {
         (status = 404, body = ErrorBody),
         (status = 409, description = "already_member", body = ErrorBody),
         (status = 422, description = "profile_incomplete, league_age, gender_required", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/orgs/{id}/join")]
@@ -119,6 +120,7 @@ async fn approve_membership(
         (status = 404, body = ErrorBody),
         (status = 409, description = "invalid_transition", body = ErrorBody),
         (status = 422, description = "invalid_reason", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/memberships/{id}/reject")]
@@ -191,7 +193,7 @@ async fn end_membership(
 async fn my_memberships(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> AppResult<web::Json<Page<MyMembership>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     Ok(web::Json(
@@ -217,7 +219,7 @@ async fn org_members(
     req: HttpRequest,
     me: AuthUser,
     id: web::Path<i64>,
-    q: web::Query<MemberQuery>,
+    q: Query<MemberQuery>,
 ) -> AppResult<web::Json<Page<Member>>> {
     let org = managed_org(&state.db, &me, id.into_inner()).await?;
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;

@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, get, post, web};
 
 use crate::auth::AuthUser;
 use crate::error::{AppResult, ErrorBody};
+use crate::extract::Query;
 use crate::notify::service::{self, InboxQuery, Notification, UnreadCount};
 use crate::pagination::Page;
 use crate::state::AppState;
@@ -30,7 +31,7 @@ pub fn config(cfg: &mut impl crate::routing::register::Routes) {
 async fn list(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<InboxQuery>,
+    q: Query<InboxQuery>,
 ) -> AppResult<web::Json<Page<Notification>>> {
     Ok(web::Json(service::inbox(&state.db, me.id(), &q).await?))
 }

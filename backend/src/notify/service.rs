@@ -59,6 +59,7 @@ pub struct InboxQuery {
     /// Only unread ones.
     pub unread: Option<bool>,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -164,6 +164,7 @@ pub struct OrgQuery {
     /// Part of the name (1–50 characters).
     pub q: Option<String>,
     /// Page size (default 20, max 100).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// Cursor from the previous page.
     pub cursor: Option<String>,

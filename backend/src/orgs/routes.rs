@@ -6,7 +6,7 @@ use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
 use crate::auth::scope::{Refusal, admin_region};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::orgs::access;
 use crate::orgs::dto::{
     CreateLeader, CreateOrg, Leader, Org, OrgPoster, OrgQuery, SuggestedOrg, clean_text,
@@ -39,6 +39,7 @@ pub fn config(cfg: &mut impl crate::routing::register::Routes) {
         (status = 401, body = ErrorBody),
         (status = 403, description = "Not an admin of the region", body = ErrorBody),
         (status = 422, description = "invalid_region, invalid_name, invalid_type, invalid_form, invalid_join_policy, too_many_units, duplicate_unit, invalid_unit, unit_outside_region, invalid_form_units, invalid_form_region", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/orgs")]
@@ -76,7 +77,7 @@ async fn create_org(
 async fn list_orgs(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<OrgQuery>,
+    q: Query<OrgQuery>,
 ) -> AppResult<web::Json<Page<Org>>> {
     Ok(web::Json(service::list(&state.db, &me, &q).await?))
 }
@@ -168,6 +169,7 @@ async fn suggested_orgs(
         (status = 404, body = ErrorBody),
         (status = 409, description = "already_leader", body = ErrorBody),
         (status = 422, description = "invalid_position, not_member", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/orgs/{id}/leaders")]
@@ -209,7 +211,7 @@ async fn list_leaders(
     state: web::Data<AppState>,
     _me: AuthUser,
     id: web::Path<i64>,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Leader>>> {
     let org = access::live_org(&state.db, id.into_inner()).await?;
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;

@@ -40,6 +40,7 @@ async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<web::Json
         (status = 400, description = "Malformed body or unknown field", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 422, description = "invalid_name, invalid_gender, invalid_birth_date, invalid_unit, invalid_platform", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[patch("/me")]

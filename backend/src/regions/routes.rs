@@ -8,7 +8,7 @@ use crate::auth::AuthUser;
 use crate::auth::scope::{Refusal, admin_region};
 use crate::entity::regions;
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::pagination::{Page, PageQuery};
 use crate::regions::service::{self, NewRegion};
 use crate::state::AppState;
@@ -56,6 +56,7 @@ pub struct RegionQuery {
     /// Children of this region; without it, the top-level regions.
     pub parent_id: Option<i64>,
     /// Page size (default 20, max 100).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// Cursor from the previous page.
     pub cursor: Option<String>,
@@ -85,7 +86,7 @@ pub struct CreateRegion {
 #[get("/regions")]
 async fn list_regions(
     state: web::Data<AppState>,
-    q: web::Query<RegionQuery>,
+    q: Query<RegionQuery>,
 ) -> AppResult<web::Json<Page<Region>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let mut select = regions::Entity::find();
@@ -130,6 +131,7 @@ async fn get_region(
         (status = 403, description = "Not an admin of the parent", body = ErrorBody),
         (status = 409, description = "region_exists", body = ErrorBody),
         (status = 422, description = "invalid_region_code, invalid_name, invalid_kind, invalid_level, invalid_parent", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/regions")]

@@ -144,6 +144,7 @@ pub struct ServiceQuery {
     /// Only services of orgs where the caller is an active member.
     pub mine: Option<bool>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// From `next_cursor`.
     pub cursor: Option<String>,

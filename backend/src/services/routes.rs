@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use crate::audit::client_ip_of as ip;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::orgs::access::{can_manage, live_org};
 use crate::pagination::Page;
 use crate::services::dto::{CreateService, PatchService, Service, ServiceQuery};
@@ -33,6 +33,7 @@ const NOT_MANAGER: &str = "只有该组织的管理员可以管理服务项目";
         (status = 403, description = "Not a manager of the org", body = ErrorBody),
         (status = 404, description = "Unknown or dissolved org", body = ErrorBody),
         (status = 422, description = "invalid_kind, invalid_title, invalid_description", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/services")]
@@ -69,7 +70,7 @@ async fn create_service(
 async fn list_services(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<ServiceQuery>,
+    q: Query<ServiceQuery>,
 ) -> AppResult<web::Json<Page<Service>>> {
     Ok(web::Json(service::list(&state.db, &me, &q).await?))
 }
@@ -109,6 +110,7 @@ async fn get_service(
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, description = "invalid_title, invalid_description", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[patch("/services/{id}")]

@@ -106,6 +106,7 @@ pub struct ListQuery {
     /// Part of the name, or the start of the USCC.
     pub q: Option<String>,
     /// Page size (default 20, max 100).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// Cursor from the previous page.
     pub cursor: Option<String>,
@@ -130,6 +131,7 @@ pub struct LookupQuery {
     /// Part of the name, at least 2 characters.
     pub q: String,
     /// Page size (default 20, max 100).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// Cursor from the previous page.
     pub cursor: Option<String>,
@@ -163,6 +165,17 @@ pub struct Imported {
 pub struct ImportErrorBody {
     /// The error, with the bad rows.
     pub error: ImportErrorDetail,
+}
+
+/// What a refused import answers with 422 (documentation only): `import_invalid`
+/// with the bad rows, or `invalid_region` (the `region_id` names no region) without.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ImportRefusal {
+    /// `import_invalid`: the file was read and these rows are wrong.
+    Rows(ImportErrorBody),
+    /// `invalid_region`: the file was not read.
+    Region(crate::error::ErrorBody),
 }
 
 /// `import_invalid` with its rows.

@@ -10,11 +10,11 @@ use crate::auth::scope::admin_region_ids;
 use crate::entity::regions;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::export;
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 use crate::units::dto::{
-    CreateUnit, ImportErrorBody, ImportQuery, ImportUpload, Imported, ListQuery, LookupQuery,
+    CreateUnit, ImportQuery, ImportRefusal, ImportUpload, Imported, ListQuery, LookupQuery,
     PatchUnit, Unit, UnitBrief,
 };
 use crate::units::import::{self, Format, MAX_FILE_BYTES};
@@ -51,6 +51,7 @@ pub fn config(cfg: &mut impl crate::routing::register::Routes) {
         (status = 403, description = "Not an admin of the region", body = ErrorBody),
         (status = 409, description = "uscc_exists", body = ErrorBody),
         (status = 422, description = "invalid_name, invalid_uscc, invalid_kind, invalid_employee_count, invalid_industry, invalid_region", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[post("/units")]
@@ -108,6 +109,7 @@ async fn get_unit(
         (status = 404, body = ErrorBody),
         (status = 409, description = "uscc_exists", body = ErrorBody),
         (status = 422, description = "invalid_name, invalid_uscc, invalid_kind, invalid_employee_count, invalid_industry, invalid_region", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
     )
 )]
 #[patch("/units/{id}")]
@@ -156,12 +158,12 @@ async fn patch_unit(
 async fn list_units(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Unit>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let region_id = q
         .region_id
-        .ok_or_else(|| AppError::bad_request("缺少 region_id"))?;
+        .ok_or_else(|| AppError::bad_request("缺少参数：region_id"))?;
     let kind = q
         .kind
         .as_deref()
@@ -203,7 +205,7 @@ async fn list_units(
 async fn lookup_units(
     state: web::Data<AppState>,
     _me: AuthUser,
-    q: web::Query<LookupQuery>,
+    q: Query<LookupQuery>,
 ) -> AppResult<web::Json<Page<UnitBrief>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let term = q.q.trim();
@@ -291,7 +293,7 @@ async fn template_xlsx(state: web::Data<AppState>, me: AuthUser) -> AppResult<Ht
         (status = 409, description = "uscc_exists: registered meanwhile by someone else", body = ErrorBody),
         (status = 413, description = "File larger than 10 MiB", body = ErrorBody),
         (status = 415, description = "Neither UTF-8 CSV nor XLSX", body = ErrorBody),
-        (status = 422, description = "import_invalid (with rows) or invalid_region", body = ImportErrorBody),
+        (status = 422, description = "import_invalid with the rows that are wrong; invalid_region (no rows) when region_id names no region", body = ImportRefusal),
     )
 )]
 #[post("/units/import")]
@@ -299,12 +301,12 @@ async fn import_units(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    q: web::Query<ImportQuery>,
+    q: Query<ImportQuery>,
     form: Multipart,
 ) -> AppResult<HttpResponse> {
     let region_id = q
         .region_id
-        .ok_or_else(|| AppError::bad_request("缺少 region_id"))?;
+        .ok_or_else(|| AppError::bad_request("缺少参数：region_id"))?;
     service::require_admin(&me.roles)?;
     let scope = service::writable_region(&state.db, &me.roles, region_id).await?;
     let bytes = upload::read_file(&req, form, UPLOAD).await?.bytes;
