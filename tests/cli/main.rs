@@ -1,5 +1,6 @@
 //! Tests of the `qunjia` binary itself: configuration refusals, the log SMS
-//! provider, `migrate`, `grant`, `demo`, restarts, and graceful shutdown on SIGTERM.
+//! provider, `migrate`, `grant`, `demo`, restarts, graceful shutdown on SIGTERM,
+//! `kill -9` under load (`crash`) and two instances behind nginx (`balancer`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,6 +18,7 @@ use serde_json::{Value, json};
 #[path = "../support/mod.rs"]
 mod support;
 
+mod balancer;
 mod crash;
 
 const BIN: &str = env!("CARGO_BIN_EXE_qunjia");
