@@ -273,11 +273,6 @@ fn kill_9_under_load_keeps_every_acknowledged_request_once_and_replays_it() {
     let started = Instant::now();
     let mut server = Server::start(serve());
     let admin = login_via_log(&mut server, "13800000000");
-    let stage = stage(
-        &server.url(""),
-        admin["access_token"].as_str().expect("token"),
-        ACTIVITIES,
-    );
     let workers: Vec<(i64, String)> = (0..WORKERS)
         .map(|w| {
             let login = login_via_log(&mut server, &format!("137{w:08}"));
@@ -287,6 +282,12 @@ fn kill_9_under_load_keeps_every_acknowledged_request_once_and_replays_it() {
             )
         })
         .collect();
+    // Last, so the check-in tokens (good for 30 s at least) are fresh for the storm.
+    let stage = stage(
+        &server.url(""),
+        admin["access_token"].as_str().expect("token"),
+        ACTIVITIES,
+    );
     let set_up = started.elapsed();
 
     // Act: the storm, and the kill in the middle of it.
