@@ -1,5 +1,6 @@
 //! Tests of the `qunjia` binary itself: configuration refusals, the log SMS
-//! provider, `migrate`, `grant`, `demo`, restarts, and graceful shutdown on SIGTERM.
+//! provider, `migrate`, `grant`, `demo`, restarts, graceful shutdown on SIGTERM,
+//! `kill -9` under load (`crash`) and two instances behind nginx (`balancer`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,6 +17,9 @@ use serde_json::{Value, json};
 
 #[path = "../support/mod.rs"]
 mod support;
+
+mod balancer;
+mod crash;
 
 const BIN: &str = env!("CARGO_BIN_EXE_qunjia");
 
@@ -197,14 +201,28 @@ mod http {
         body: Option<&Value>,
         token: Option<&str>,
     ) -> std::io::Result<(u16, Value)> {
+        request_with(method, url, body, token, &[])
+    }
+
+    /// [`request`] with extra header lines (`Idempotency-Key`, `X-Forwarded-For` …).
+    pub fn request_with(
+        method: &str,
+        url: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> std::io::Result<(u16, Value)> {
         let rest = url.trim_start_matches("http://");
         let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         let mut s = TcpStream::connect(host)?;
         s.set_read_timeout(Some(Duration::from_secs(20)))?;
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let auth = token
+        let mut auth = token
             .map(|t| format!("Authorization: Bearer {t}\r\n"))
             .unwrap_or_default();
+        for (name, value) in headers {
+            auth.push_str(&format!("{name}: {value}\r\n"));
+        }
         write!(
             s,
             "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
