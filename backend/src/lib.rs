@@ -18,6 +18,7 @@ pub mod entity;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod memberships;
 pub mod notify;

@@ -17,6 +17,7 @@ mod cases;
 mod checkins;
 mod concurrency;
 mod coverage;
+mod housekeeping;
 mod idempotency;
 mod instances;
 mod jwt;
