@@ -17,6 +17,9 @@ use serde_json::{Value, json};
 #[path = "../support/mod.rs"]
 mod support;
 
+mod backup;
+mod housekeeping;
+
 const BIN: &str = env!("CARGO_BIN_EXE_qunjia");
 
 /// One test's data folder, and its own PostgreSQL database when `QUNJIA_TEST_PG`
