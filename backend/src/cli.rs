@@ -1,4 +1,4 @@
-//! `qunjia serve | migrate | grant | demo | rekey`.
+//! `qunjia serve | migrate | grant | demo | rekey | backup`.
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +45,12 @@ pub enum Command {
     /// Re-seal every encrypted case value under QUNJIA_DATA_KEY (after a key
     /// rotation, with the old key in QUNJIA_DATA_KEY_PREVIOUS); safe to run again.
     Rekey,
+    /// Copy the SQLite database into a new file, consistently, while servers keep
+    /// writing (PostgreSQL: use pg_dump). The copy holds no key: keep the data key apart.
+    Backup {
+        /// The file to write; it must not exist yet.
+        file: std::path::PathBuf,
+    },
 }
 
 /// Runs the command; errors are printed as one line.
@@ -66,6 +72,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Grant { phone, role, scope } => grant(&settings, &phone, &role, &scope).await,
         Command::Demo => crate::demo::run(&settings).await,
         Command::Rekey => rekey(&settings).await,
+        Command::Backup { file } => backup(&settings, &file).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -140,5 +147,28 @@ async fn rekey(settings: &Settings) -> anyhow::Result<()> {
         println!("{changed} values changed while rekey ran: run it again to check them");
     }
     println!("rekey done: {resealed} values now sealed with the current key");
+    Ok(())
+}
+
+async fn backup(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let done = crate::backup::backup(settings, file).await?;
+    let mib = done.bytes as f64 / (1024.0 * 1024.0);
+    println!(
+        "backup of {} written to {}: {} bytes ({mib:.1} MiB) in {} ms, integrity ok (checked in {} ms)",
+        done.source.display(),
+        done.file.display(),
+        done.bytes,
+        done.copy.as_millis(),
+        done.check.as_millis()
+    );
+    if done.beside_data_key {
+        println!(
+            "warning: {} also holds the JWT secret or the data key; keep backups apart from the keys",
+            done.file
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+    }
     Ok(())
 }

@@ -59,6 +59,78 @@ pub struct Settings {
     /// How often each instance looks for SMS still waiting in the outbox, in ms;
     /// the retry backoff grows from it (×4 per failed attempt).
     pub outbox_interval_ms: u64,
+    /// How often each instance tries to run the retention sweep, in ms; one
+    /// instance per interval claims it, the others skip.
+    pub housekeeping_interval_ms: u64,
+    /// How long what the sweep deletes is kept.
+    pub retention: Retention,
+}
+
+/// Days each kind of short-lived personal data is kept once it has served its
+/// purpose (PIPL: no longer than needed). Idempotency keys are not here: API.md
+/// fixes their life at 24 h.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// One-time codes (phone and code hash), counted from their expiry.
+    pub otp_code_days: u32,
+    /// Rate-limit windows (keys hold phones and IPs), counted from the window's
+    /// start; at least 1, the longest window, so no live window is lost.
+    pub rate_limit_days: u32,
+    /// Refresh tokens, counted from their expiry (used or not).
+    pub refresh_expired_days: u32,
+    /// Revoked refresh tokens, counted from the revocation; at least the token
+    /// lifetime (30 days), so a revoked login is recognised while its tokens verify.
+    pub refresh_revoked_days: u32,
+    /// Refused check-ins (who, which activity, why), counted from the attempt.
+    pub checkin_failure_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention {
+            otp_code_days: 1,
+            rate_limit_days: 2,
+            refresh_expired_days: 7,
+            refresh_revoked_days: REFRESH_LIFETIME_DAYS,
+            checkin_failure_days: 90,
+        }
+    }
+}
+
+/// Days a refresh token lives: the least a revoked one is kept.
+pub const REFRESH_LIFETIME_DAYS: u32 = (crate::auth::jwt::REFRESH_TTL_SECS / 86_400) as u32;
+
+/// Default of `QUNJIA_HOUSEKEEPING_INTERVAL_MS`: an hour.
+pub const HOUSEKEEPING_INTERVAL_MS: u32 = 3_600_000;
+
+impl Retention {
+    /// Reads `QUNJIA_RETENTION_*_DAYS`, each a whole number of days above its least.
+    pub fn from_env() -> Result<Retention, ConfigError> {
+        let d = Retention::default();
+        Ok(Retention {
+            otp_code_days: parse_at_least("QUNJIA_RETENTION_OTP_DAYS", d.otp_code_days, 1)?,
+            rate_limit_days: parse_at_least(
+                "QUNJIA_RETENTION_RATE_LIMIT_DAYS",
+                d.rate_limit_days,
+                1,
+            )?,
+            refresh_expired_days: parse_at_least(
+                "QUNJIA_RETENTION_REFRESH_EXPIRED_DAYS",
+                d.refresh_expired_days,
+                1,
+            )?,
+            refresh_revoked_days: parse_at_least(
+                "QUNJIA_RETENTION_REFRESH_REVOKED_DAYS",
+                d.refresh_revoked_days,
+                REFRESH_LIFETIME_DAYS,
+            )?,
+            checkin_failure_days: parse_at_least(
+                "QUNJIA_RETENTION_CHECKIN_FAILURE_DAYS",
+                d.checkin_failure_days,
+                1,
+            )?,
+        })
+    }
 }
 
 /// A setting that stops the server from starting; `Display` is the one line shown.
@@ -178,6 +250,12 @@ impl Settings {
             data_key,
             data_key_previous,
             outbox_interval_ms: u64::from(parse_num("QUNJIA_OUTBOX_INTERVAL_MS", 15_000)?.max(10)),
+            housekeeping_interval_ms: u64::from(parse_at_least(
+                "QUNJIA_HOUSEKEEPING_INTERVAL_MS",
+                HOUSEKEEPING_INTERVAL_MS,
+                1,
+            )?),
+            retention: Retention::from_env()?,
         })
     }
 
@@ -199,6 +277,21 @@ fn parse_num(name: &str, default: u32) -> Result<u32, ConfigError> {
             .parse()
             .map_err(|_| ConfigError(format!("{name} must be a whole number, not {v:?}"))),
     }
+}
+
+/// A whole number of at least `least` (days, or ms for the interval).
+fn parse_at_least(name: &str, default: u32, least: u32) -> Result<u32, ConfigError> {
+    let n = parse_num(name, default)?;
+    check_least(name, n, least)
+}
+
+fn check_least(name: &str, n: u32, least: u32) -> Result<u32, ConfigError> {
+    if n < least {
+        return Err(ConfigError(format!(
+            "refusing to start: {name} must be at least {least}, not {n}"
+        )));
+    }
+    Ok(n)
 }
 
 /// `sqlite://` URL for a file, created if missing.
@@ -314,6 +407,17 @@ mod tests {
         let e = parse_previous_keys(&format!("{a},short")).expect_err("refused");
         assert!(e.0.contains("key 2"), "{}", e.0);
         assert!(!e.0.contains("short"), "the key is not echoed: {}", e.0);
+    }
+
+    #[test]
+    fn retention_refuses_zero_and_revoked_tokens_kept_shorter_than_their_life() {
+        assert_eq!(check_least("X", 7, 1).ok(), Some(7));
+        let e = check_least("QUNJIA_RETENTION_OTP_DAYS", 0, 1).expect_err("zero refused");
+        assert!(e.0.contains("QUNJIA_RETENTION_OTP_DAYS"), "{}", e.0);
+        assert_eq!(REFRESH_LIFETIME_DAYS, 30);
+        assert!(check_least("R", 29, REFRESH_LIFETIME_DAYS).is_err());
+        let d = Retention::default();
+        assert!(d.refresh_revoked_days >= REFRESH_LIFETIME_DAYS && d.rate_limit_days >= 1);
     }
 
     #[test]

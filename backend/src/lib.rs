@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod campaigns;
 pub mod cases;
 pub mod checkin;
@@ -18,6 +19,7 @@ pub mod entity;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod memberships;
 pub mod notify;

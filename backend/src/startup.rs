@@ -80,7 +80,7 @@ impl Application {
     }
 
     /// Builds on an open database, its data key and a bound listener, and starts the SMS
-    /// outbox sweeper, which stops with the server. Needs a Tokio runtime.
+    /// outbox sweeper and the housekeeping sweeper, which stop with the server. Needs a Tokio runtime.
     pub fn with(
         settings: Settings,
         db: sea_orm::DatabaseConnection,
@@ -97,11 +97,15 @@ impl Application {
             settings: Arc::new(settings),
         };
         let data = web::Data::new(state.clone());
-        // The SMS outbox sweeper lives as long as the server: the factory below
-        // holds the only sender, and the sweeper ends once it is dropped.
+        // The SMS outbox sweeper and the housekeeping sweeper live as long as the
+        // server: the factory below holds the only sender, and both end once it is dropped.
         let (sweeper_alive, sweeper_stop) = tokio::sync::watch::channel(());
         let sweeper_alive = Arc::new(sweeper_alive);
-        tokio::spawn(crate::notify::service::sweeper(state.clone(), sweeper_stop));
+        tokio::spawn(crate::notify::service::sweeper(
+            state.clone(),
+            sweeper_stop.clone(),
+        ));
+        tokio::spawn(crate::housekeeping::sweeper(state.clone(), sweeper_stop));
         let server = HttpServer::new(move || {
             let _sweeper_alive = &sweeper_alive;
             App::new()

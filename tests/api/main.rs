@@ -18,6 +18,7 @@ mod checkins;
 mod concurrency;
 mod coverage;
 mod exports;
+mod housekeeping;
 mod idempotency;
 mod instances;
 mod jwt;

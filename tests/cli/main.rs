@@ -18,8 +18,10 @@ use serde_json::{Value, json};
 #[path = "../support/mod.rs"]
 mod support;
 
+mod backup;
 mod balancer;
 mod crash;
+mod housekeeping;
 
 const BIN: &str = env!("CARGO_BIN_EXE_qunjia");
 

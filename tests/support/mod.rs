@@ -239,6 +239,8 @@ pub fn test_settings(db_url: &str, gateway: &str) -> Settings {
         data_key: SecretString::from(DATA_KEY),
         data_key_previous: Vec::new(),
         outbox_interval_ms: 15_000,
+        housekeeping_interval_ms: 3_600_000,
+        retention: qunjia::config::Retention::default(),
     }
 }
 
