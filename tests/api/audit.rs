@@ -729,3 +729,31 @@ async fn sql_update_and_delete_of_an_entry_fail_and_leave_it_unchanged() {
     put(&w.app, None, "unit.create", "unit:7", None, t0(), None).await;
     assert_eq!(w.app.count::<audit_log::Entity>().await, 7);
 }
+
+#[tokio::test]
+async fn migration_down_lifts_the_refusal_and_up_restores_it() {
+    // Arrange
+    use migration::MigratorTrait;
+    let w = world().await;
+    let db = &w.app.state.db;
+    let update = "UPDATE audit_log SET ip = NULL WHERE id = ?";
+
+    // Act: down to before the audit migration (and any after it), an update, and up again.
+    let all = migration::Migrator::migrations();
+    let at = all
+        .iter()
+        .position(|m| m.name() == "m20261201_000008_audit_append_only")
+        .expect("the audit migration");
+    let steps = (all.len() - at) as u32;
+    migration::Migrator::down(db, Some(steps))
+        .await
+        .expect("down");
+    let while_down = w.app.try_exec(update, vec![w.e[0].into()]).await;
+    migration::Migrator::up(db, None).await.expect("up");
+    let after_up = w.app.try_exec(update, vec![w.e[1].into()]).await;
+
+    // Assert
+    assert_eq!(while_down.expect("allowed without the triggers"), 1);
+    assert!(after_up.is_err(), "refused again");
+    assert_eq!(ids(&w.app, &w.root, "").await.len(), 6);
+}

@@ -33,7 +33,7 @@ async fn filter_for(
 /// The audit log, newest first: every write by an admin role and every read of
 /// another person's case or full phone number. Region admins only; they see the
 /// entries whose region lies in the subtree of a region they administer, and
-/// entries of no region (`region_id` null, e.g. a role granted on an org) only
+/// entries of no region (`region_id` null, such as a role granted with `qunjia grant`) only
 /// when they administer a top-level (root) region. Filters narrow it; `from` and
 /// `to` take an RFC 3339 instant or a date `YYYY-MM-DD` (Asia/Shanghai).
 #[utoipa::path(
