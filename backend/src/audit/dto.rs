@@ -173,7 +173,7 @@ pub fn parse_bound(raw: &str, bound: Bound) -> AppResult<i64> {
     let s = raw.trim();
     let bad = || {
         AppError::bad_request(format!(
-            "{} 应为 RFC 3339 时间（如 2026-12-01T08:00:00Z）或日期（如 2026-12-01）",
+            "{}应为 RFC 3339 时间（如 2026-12-01T08:00:00Z）或日期（如 2026-12-01）",
             bound.field()
         ))
     };

@@ -30,12 +30,15 @@ async fn filter_for(
     Ok(checked.within(reach))
 }
 
-/// The audit log, newest first: every write by an admin role and every read of
-/// another person's case or full phone number. Region admins only; they see the
-/// entries whose region lies in the subtree of a region they administer, and
-/// entries of no region (`region_id` null, such as a role granted with `qunjia grant`) only
+/// The audit log of the caller's regions, newest first.
+///
+/// Every write by an admin role and every read of another person's case or full
+/// phone number. Region admins only (403 for anyone else); they see the entries
+/// whose region lies in the subtree of a region they administer, and entries of
+/// no region (`region_id` null, such as a role granted with `qunjia grant`) only
 /// when they administer a top-level (root) region. Filters narrow it; `from` and
-/// `to` take an RFC 3339 instant or a date `YYYY-MM-DD` (Asia/Shanghai).
+/// `to` take an RFC 3339 instant or a date `YYYY-MM-DD` (Asia/Shanghai). Entries
+/// are never changed or deleted.
 #[utoipa::path(
     tag = "audit",
     security(("bearer" = [])),
@@ -100,9 +103,12 @@ fn line(r: audit_log::Model, names: &Names) -> Vec<String> {
     ]
 }
 
-/// The same entries as `GET /audit` (same filters, same access), all of them,
-/// newest first, as CSV (UTF-8 with BOM), streamed in batches of 1,000. Times
-/// are in Asia/Shanghai; every cell goes through the spreadsheet formula guard.
+/// The audit log as CSV: every entry `GET /audit` would list, newest first.
+///
+/// Same filters and same access as `GET /audit` (entries of no region only for
+/// admins of a top-level region), all matching rows, no limit; UTF-8 with BOM,
+/// streamed in batches of 1,000. Times are in Asia/Shanghai; every cell goes
+/// through the spreadsheet formula guard.
 #[utoipa::path(
     tag = "audit",
     security(("bearer" = [])),
