@@ -53,6 +53,7 @@ const ROUTES = [
   [/^\/admin\/services$/, 'officer', () => import('./views/officer/adminservices.js')],
   [/^\/admin\/cases$/, 'officer', () => import('./views/officer/admincases.js')],
   [/^\/admin\/casestats$/, 'officer', () => import('./views/officer/casestats.js')],
+  [/^\/admin\/audit$/, 'officer', () => import('./views/officer/audit.js')],
   [/^\/admin\/cases\/(\d+)$/, 'officer', () => import('./views/officer/admincase.js')],
   [/^\/admin\/campaigns$/, 'officer', () => import('./views/officer/admincampaigns.js')],
   [/^\/admin\/campaigns\/(\d+)$/, 'officer', () => import('./views/officer/admincampaign.js')],

@@ -54,6 +54,9 @@ const ON_DEMAND = [
   '/views/officer/admincase.js',
   '/views/officer/admincampaigns.js',
   '/views/officer/admincampaign.js',
+  // The audit log of region admins.
+  '/i18n/audit.js',
+  '/views/officer/audit.js',
   // The QR decoder for browsers without BarcodeDetector, loaded by /scan when needed.
   '/vendor/qrdecode.js',
 ];

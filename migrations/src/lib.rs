@@ -11,6 +11,7 @@ mod m20261126_000004_activities;
 mod m20261126_000005_checkin_counts;
 mod m20261126_000006_cases;
 mod m20261201_000007_idempotency_binding;
+mod m20261201_000008_audit_append_only;
 mod m20261201_000009_housekeeping;
 
 /// A foreign key from `(table, column)` to `(table, column)`, declared in `create_table`
@@ -211,6 +212,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_checkin_counts::Migration),
             Box::new(m20261126_000006_cases::Migration),
             Box::new(m20261201_000007_idempotency_binding::Migration),
+            Box::new(m20261201_000008_audit_append_only::Migration),
             Box::new(m20261201_000009_housekeeping::Migration),
         ]
     }

@@ -11,6 +11,7 @@ mod helpers;
 
 mod activities;
 mod attachments;
+mod audit;
 mod auth;
 mod campaigns;
 mod cases;

@@ -307,6 +307,8 @@ async fn openapi_lists_exactly_the_routes_that_are_served() {
         ("/api/v1/campaigns/{id}/visits", vec!["get"]),
         ("/api/v1/campaigns/{id}/visits.csv", vec!["get"]),
         ("/api/v1/campaigns/{id}/visits/{vid}/done", vec!["post"]),
+        ("/api/v1/audit", vec!["get"]),
+        ("/api/v1/audit.csv", vec!["get"]),
         ("/health", vec!["get"]),
         ("/metrics", vec!["get"]),
         ("/api/v1/openapi.json", vec!["get"]),

@@ -8,6 +8,7 @@
     clippy::expect_used,
     reason = "tests and benches stop at the first surprise"
 )]
+mod audit;
 mod officer_cases;
 #[path = "../support/mod.rs"]
 mod support;

@@ -471,6 +471,20 @@ impl TestApp {
             .rows_affected()
     }
 
+    /// Runs SQL like [`TestApp::exec`], handing back the database's refusal
+    /// (a trigger's, a constraint's) instead of failing the test.
+    pub async fn try_exec(
+        &self,
+        sql: &str,
+        values: Vec<sea_orm::Value>,
+    ) -> Result<u64, sea_orm::DbErr> {
+        use sea_orm::ConnectionTrait;
+        let db = &self.state.db;
+        db.execute_raw(qunjia::db::stmt(db.get_database_backend(), sql, values))
+            .await
+            .map(|r| r.rows_affected())
+    }
+
     /// Moves a rate-limit window back by `secs`, as if that much time had passed.
     pub async fn rewind_limit(&self, key: &str, secs: i64) {
         let n = self

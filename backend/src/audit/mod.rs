@@ -1,5 +1,11 @@
 //! The append-only audit log: every admin write and every read of another
-//! person's private data. Nothing in the API updates or deletes an entry.
+//! person's private data. Nothing in the API updates or deletes an entry, and
+//! the database refuses to (triggers of migration 8). Region admins read it
+//! through `GET /audit` and `GET /audit.csv` ([`routes`]).
+pub mod dto;
+pub mod routes;
+pub mod service;
+
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
 use crate::clock::now_ms;

@@ -22,6 +22,7 @@ pub fn api<R: Routes>(cfg: &mut R) {
     crate::cases::attachments::config(cfg);
     crate::campaigns::routes::config(cfg);
     crate::notify::routes::config(cfg);
+    crate::audit::routes::config(cfg);
 }
 
 /// Operations routes (`/health`, `/metrics`), outside `/api/v1`.

@@ -3,6 +3,7 @@ import * as api from '../../api.js';
 import { h, scopeIds } from '../../kit.js';
 // Menu words of the services, cases and campaigns screens.
 import '../../i18n/officer-cases.js';
+import '../../i18n/audit.js';
 
 export const titleKey = 'title.admin';
 
@@ -85,6 +86,7 @@ export function render(root, ctx) {
     ['/admin/units', 'admin.units', isAdmin],
     ['/admin/coverage', 'admin.coverage', isAdmin],
     ['/admin/casestats', 'oc.menu.stats', isAdmin],
+    ['/admin/audit', 'au.menu', isAdmin],
   ];
   root.append(
     h('h2', { i18n: 'nav.admin' }),
