@@ -97,16 +97,16 @@ async fn grant(settings: &Settings, phone: &str, role: &str, scope: &str) -> any
     let phone = Phone::parse(phone).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (role, scope) = parse_grant(role, scope).map_err(|e| anyhow::anyhow!("{e}"))?;
     let db = crate::db::connect(settings).await?;
-    if scope_region(&db, scope)
+    let Some(region) = scope_region(&db, scope)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
-        .is_none()
-    {
+    else {
         anyhow::bail!("{scope} does not exist");
-    }
+    };
+    // The entry belongs to the scope's region, so the admins covering it see it.
     let by = crate::auth::roles::GrantedBy {
         actor: None,
-        region_id: None,
+        region_id: Some(region.id),
         ip: None,
         via_cli: true,
     };

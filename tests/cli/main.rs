@@ -435,6 +435,41 @@ fn grant_gives_the_first_admin_a_role_they_see_after_login() {
         body["user"]["roles"],
         json!([{ "role": "admin", "scope": "region:1" }])
     );
+    // A city admin granted from the command line while the server runs sees the
+    // grant in the audit log of their city (the entry carries the scope's region).
+    let cities = get_ok(&server, "/api/v1/regions?parent_id=1&limit=100", &body);
+    let hefei = cities["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|r| r["code"] == "340100")
+        .expect("合肥")["id"]
+        .as_i64()
+        .expect("id");
+    let scope = format!("region:{hefei}");
+    let out = case
+        .qunjia()
+        .args([
+            "grant",
+            "--phone",
+            "13800000002",
+            "--role",
+            "admin",
+            "--scope",
+            &scope,
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let city_admin = login_via_log(&mut server, "13800000002");
+    let seen = get_ok(&server, "/api/v1/audit?action=role.grant", &city_admin);
+    let entries = seen["items"].as_array().expect("items");
+    assert_eq!(entries.len(), 1, "{seen}");
+    assert_eq!(entries[0]["region_id"], hefei);
 }
 
 #[test]

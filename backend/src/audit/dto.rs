@@ -58,6 +58,7 @@ pub struct AuditListQuery {
     #[param(example = "2026-12-31")]
     pub to: Option<String>,
     /// Page size (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

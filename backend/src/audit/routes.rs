@@ -11,6 +11,7 @@ use crate::auth::AuthUser;
 use crate::entity::audit_log;
 use crate::error::{AppResult, ErrorBody};
 use crate::export::{self, csv_stream};
+use crate::extract::Query;
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -55,7 +56,7 @@ async fn filter_for(
 async fn list_audit(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<AuditListQuery>,
+    q: Query<AuditListQuery>,
 ) -> AppResult<web::Json<Page<AuditEntry>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     let filter = filter_for(&state.db, &me, &q.filter()).await?;
@@ -125,7 +126,7 @@ fn line(r: audit_log::Model, names: &Names) -> Vec<String> {
 async fn audit_csv(
     state: web::Data<AppState>,
     me: AuthUser,
-    q: web::Query<AuditFilterQuery>,
+    q: Query<AuditFilterQuery>,
 ) -> AppResult<HttpResponse> {
     let filter = Arc::new(filter_for(&state.db, &me, &q).await?);
     let name = match q.region_id {
