@@ -5,7 +5,7 @@
 use chrono::{Duration, Utc};
 use futures_util::future::join_all;
 use qunjia::auth::jwt::TokenType;
-use qunjia::entity::{activities, centres, checkins, memberships, signups, users};
+use qunjia::entity::{activities, centres, checkins, memberships, orgs, signups, users};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
@@ -796,6 +796,66 @@ async fn attendance_lists_check_ins_with_masked_phones_and_the_csv_marks_no_show
     assert_eq!(text.matches("已签到").count(), 2, "{text}");
     assert_eq!(text.matches("未签到").count(), 1, "{text}");
     assert!(text.contains("职工2"));
+}
+
+#[tokio::test]
+async fn attendance_audits_only_the_full_phones_of_the_page_under_the_activitys_region() {
+    // Arrange: two checked-in workers of a Hefei unit, read by the city's admin a page at a time.
+    let s = setup().await;
+    let app = &s.w.app;
+    let mut b = activity_body(s.org);
+    b["audience"] = json!("public");
+    let aid = id(&create(app, &s.officer.access, &b).await);
+    let people = quick_users(app, 2, "133").await;
+    for (uid, _) in &people {
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::UnitId,
+                sea_orm::sea_query::Expr::value(s.w.zhilian),
+            )
+            .filter(users::Column::Id.eq(*uid))
+            .exec(&app.state.db)
+            .await
+            .expect("unit");
+        checkins::Entity::insert(checkins::ActiveModel {
+            activity_id: Set(aid),
+            user_id: Set(*uid),
+            method: Set("qr".into()),
+            checked_in_at: Set(Utc::now().timestamp_millis()),
+            ..Default::default()
+        })
+        .exec(&app.state.db)
+        .await
+        .expect("check-in");
+    }
+
+    // Act
+    let path = format!("{ACTS}/{aid}/attendance?limit=1");
+    let (status, body) = status_json(app.get_auth(&path, &s.w.hefei_admin.access).await).await;
+
+    // Assert: one full phone shown, one person in the entry, filed under the org's region.
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["items"][0]["phone"].as_str().map(str::len),
+        Some(11),
+        "{body}"
+    );
+    let entries = app.audit("activity.attendance.read_phones").await;
+    assert_eq!(entries.len(), 1);
+    let detail: Value =
+        serde_json::from_str(entries[0].detail.as_deref().unwrap_or("null")).expect("detail");
+    assert_eq!(
+        detail["user_ids"],
+        json!([people[0].0]),
+        "only the person on the page"
+    );
+    let org_region = orgs::Entity::find_by_id(s.org)
+        .one(&app.state.db)
+        .await
+        .expect("org")
+        .expect("exists")
+        .region_id;
+    assert_eq!(entries[0].region_id, Some(org_region));
 }
 
 #[tokio::test]

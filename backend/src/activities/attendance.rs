@@ -72,11 +72,18 @@ pub async fn attendance(
     let q = checkins::Entity::find().filter(checkins::Column::ActivityId.eq(activity_id));
     let rows = page.ascending(q, checkins::Column::Id).all(db).await?;
     let who = people(db, me, rows.iter().map(|c| c.user_id).collect()).await?;
-    let shown: Vec<i64> = who
-        .values()
+    // Only the people of the page are shown: the row fetched past it tells only
+    // whether another page follows, and is not read.
+    let on_page = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    let mut shown: Vec<i64> = rows
+        .iter()
+        .take(on_page)
+        .filter_map(|c| who.get(&c.user_id))
         .filter(|(_, f)| *f)
         .map(|(u, _)| u.id)
         .collect();
+    shown.sort_unstable();
+    shown.dedup();
     if !shown.is_empty() {
         audit::record(
             db,
@@ -84,7 +91,7 @@ pub async fn attendance(
                 actor: Some(me.id()),
                 action: "activity.attendance.read_phones",
                 target: format!("activity:{activity_id}"),
-                region_id: None,
+                region_id: audit::activity_region(db, activity_id).await?,
                 ip,
                 detail: Some(serde_json::json!({ "user_ids": shown })),
             },
@@ -215,7 +222,7 @@ pub async fn attendance_csv(
             actor: Some(me.id()),
             action: "activity.attendance.export",
             target: format!("activity:{}", a.id),
-            region_id: None,
+            region_id: audit::org_region(db, a.org_id).await?,
             ip,
             detail: None,
         },

@@ -9,7 +9,7 @@ pub mod service;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
 use crate::clock::now_ms;
-use crate::entity::{audit_log, orgs};
+use crate::entity::{activities, audit_log, orgs};
 use crate::error::AppResult;
 
 /// One entry to append.
@@ -51,6 +51,17 @@ pub async fn org_region<C: ConnectionTrait>(db: &C, org_id: i64) -> AppResult<Op
         .one(db)
         .await?
         .map(|o| o.region_id))
+}
+
+/// The region of an activity (its org's), which is the region an entry about it belongs to.
+pub async fn activity_region<C: ConnectionTrait>(
+    db: &C,
+    activity_id: i64,
+) -> AppResult<Option<i64>> {
+    match activities::Entity::find_by_id(activity_id).one(db).await? {
+        Some(a) => org_region(db, a.org_id).await,
+        None => Ok(None),
+    }
 }
 
 /// The client's address as the audit log keeps it.
