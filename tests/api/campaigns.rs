@@ -615,6 +615,64 @@ async fn done_returns_200_and_the_progress_adds_up_when_visits_are_recorded() {
 }
 
 #[tokio::test]
+async fn no_file_of_the_data_folder_holds_a_visit_note_sent_with_or_without_a_key() {
+    // Arrange: one visit recorded under an Idempotency-Key, the other without.
+    let d = desk().await;
+    let app = &d.w.app;
+    let (c, a, b) = campaign_of_two(&d).await;
+    let cid = id(&c);
+    let items = visits(app, &d.officer, cid, "").await;
+    let (va, vb) = (
+        id(&visit_of(&items, a.user_id)),
+        id(&visit_of(&items, b.user_id)),
+    );
+    let (keyed_note, plain_note) = ("独居老人，左腿骨折未愈", "孩子患白血病在省立医院");
+    let res = app
+        .client
+        .post(app.url(&format!("{CAMPAIGNS}/{cid}/visits/{va}/done")))
+        .bearer_auth(&d.officer.access)
+        .header("Idempotency-Key", "visit-sealed")
+        .json(&json!({ "visited_on": "2026-11-20", "form": "goods", "goods": "米", "note": keyed_note }))
+        .send()
+        .await
+        .expect("keyed visit");
+    assert_eq!(res.status().as_u16(), 200);
+    let body =
+        json!({ "visited_on": "2026-11-20", "form": "goods", "goods": "油", "note": plain_note });
+    assert_eq!(
+        done(app, &d.officer, cid, vb, &body)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+
+    // Act
+    let files = data_files(app);
+
+    // Assert
+    for (name, bytes) in &files {
+        for m in [keyed_note, plain_note] {
+            let m = m.as_bytes();
+            assert!(
+                !bytes.windows(m.len()).any(|w| w == m),
+                "{name} holds {} in plaintext",
+                String::from_utf8_lossy(m)
+            );
+        }
+    }
+    let (_, listed) = status_json(
+        app.get_auth(&format!("{CAMPAIGNS}/{cid}/visits"), &d.officer.access)
+            .await,
+    )
+    .await;
+    assert!(
+        listed.to_string().contains(keyed_note),
+        "officers still read it: {listed}"
+    );
+}
+
+#[tokio::test]
 async fn done_returns_422_and_changes_nothing_when_the_body_breaks_a_rule() {
     // Arrange
     let d = desk().await;

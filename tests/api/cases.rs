@@ -464,66 +464,90 @@ async fn create_with_a_key_used_for_another_body_returns_422_idempotency_key_reu
 }
 
 #[tokio::test]
-async fn no_file_of_the_data_folder_holds_a_description_filed_with_or_without_a_key() {
-    // Arrange
+async fn no_file_of_the_data_folder_holds_a_description_note_or_message_sent_with_or_without_a_key()
+{
+    // Arrange: each sealed kind sent once under an Idempotency-Key and once without.
     let d = desk().await;
+    let app = d.app();
     let sid = offer(&d, d.org, "hardship", false).await;
-    let keyed = d
-        .app()
-        .client
-        .post(d.app().url(CASES))
-        .bearer_auth(&d.applicant.access)
-        .header("Idempotency-Key", "case-sealed-everywhere")
-        .json(&hardship_body(sid))
-        .send()
-        .await
-        .expect("keyed");
-    assert_eq!(keyed.status().as_u16(), 201);
-    file(d.app(), &d.applicant, &hardship_body(sid)).await;
+    let keyed = |path: String, who: &Session, key: &str, body: Value| {
+        app.client
+            .post(app.url(&path))
+            .bearer_auth(&who.access)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let res = keyed(
+        CASES.into(),
+        &d.applicant,
+        "case-sealed",
+        hardship_body(sid),
+    )
+    .await
+    .expect("keyed case");
+    assert_eq!(res.status().as_u16(), 201);
+    let cid = res.json::<Value>().await.expect("case")["id"]
+        .as_i64()
+        .expect("id");
+    file(app, &d.applicant, &hardship_body(sid)).await;
+    let note = "家访核实，情况属实，邻居可作证";
+    let res = keyed(
+        format!("{CASES}/{cid}/transition"),
+        &d.officer,
+        "move-sealed",
+        json!({"to": "accepted", "note": note}),
+    )
+    .await
+    .expect("keyed move");
+    assert_eq!(res.status().as_u16(), 200);
+    let (keyed_msg, plain_msg) = ("请补充住院发票复印件", "诊断证明也请一并上传");
+    let res = keyed(
+        format!("{CASES}/{cid}/messages"),
+        &d.applicant,
+        "message-sealed",
+        json!({"body": keyed_msg}),
+    )
+    .await
+    .expect("keyed message");
+    assert_eq!(res.status().as_u16(), 201);
+    let res = app
+        .post_auth(
+            &format!("{CASES}/{cid}/messages"),
+            &d.officer.access,
+            &json!({"body": plain_msg}),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 201);
 
-    // Act: every stored answer, and on SQLite every file beside the database (WAL included).
+    // Act: every stored answer, and on SQLite every file of the data folder (WAL included).
     let bodies: Vec<String> = idempotency_keys::Entity::find()
-        .all(&d.app().state.db)
+        .all(&app.state.db)
         .await
         .expect("keys")
         .into_iter()
         .map(|k| k.body)
         .collect();
-    let url = d.app().state.settings.database_url.clone();
-    let mut files = Vec::new();
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .and_then(|p| p.split('?').next())
-    {
-        let dir = std::path::Path::new(path).parent().expect("folder");
-        for entry in std::fs::read_dir(dir).expect("read folder") {
-            let p = entry.expect("entry").path();
-            files.push((
-                p.display().to_string(),
-                std::fs::read(&p).expect("read file"),
-            ));
-        }
-        assert!(
-            files.len() >= 2,
-            "the database and its WAL: {files:?}",
-            files = files.iter().map(|f| &f.0).collect::<Vec<_>>()
-        );
-    }
+    let files = data_files(app);
 
     // Assert
-    assert!(!bodies.is_empty());
+    assert!(!bodies.is_empty(), "the keyed case kept its answer");
+    let markers = [SECRET_TEXT, SECRET_DETAIL, note, keyed_msg, plain_msg];
     for body in &bodies {
-        assert!(
-            body.starts_with("v1:") && !body.contains(SECRET_TEXT),
-            "{body}"
-        );
+        assert!(body.starts_with("v1:"), "{body}");
+        for m in markers {
+            assert!(!body.contains(m), "{body} holds {m}");
+        }
     }
-    let marker = SECRET_TEXT.as_bytes();
     for (name, bytes) in &files {
-        assert!(
-            !bytes.windows(marker.len()).any(|w| w == marker),
-            "{name} holds the description in plaintext"
-        );
+        for m in markers {
+            let m = m.as_bytes();
+            assert!(
+                !bytes.windows(m.len()).any(|w| w == m),
+                "{name} holds {} in plaintext",
+                String::from_utf8_lossy(m)
+            );
+        }
     }
 }
 

@@ -50,3 +50,29 @@ pub fn cookie_value(set_cookie: &str, name: &str) -> Option<String> {
     let (n, v) = first.split_once('=')?;
     (n.trim() == name).then(|| v.trim().to_owned())
 }
+
+/// Every file of a SQLite test database's folder (the database, `-wal`, `-shm`)
+/// with its bytes; empty on PostgreSQL, whose files are not ours to read.
+pub fn data_files(app: &crate::support::TestApp) -> Vec<(String, Vec<u8>)> {
+    let url = app.state.settings.database_url.clone();
+    let Some(path) = url
+        .strip_prefix("sqlite://")
+        .and_then(|p| p.split('?').next())
+    else {
+        return Vec::new();
+    };
+    let dir = std::path::Path::new(path).parent().expect("folder");
+    let files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("read folder")
+        .map(|entry| {
+            let p = entry.expect("entry").path();
+            (
+                p.display().to_string(),
+                std::fs::read(&p).expect("read file"),
+            )
+        })
+        .collect();
+    let names: Vec<&String> = files.iter().map(|f| &f.0).collect();
+    assert!(files.len() >= 2, "the database and its WAL: {names:?}");
+    files
+}
