@@ -20,6 +20,11 @@ export function h(tag, props = {}, ...children) {
     else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else el.setAttribute(k, v === true ? '' : v);
   }
+  return add(el, ...children);
+}
+
+/** Appends the children that are there: `el.append(null)` would print "null". */
+export function add(el, ...children) {
   for (const c of children) if (c != null && c !== false) el.append(c);
   return el;
 }

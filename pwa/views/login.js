@@ -1,7 +1,7 @@
 // Login: step 1 asks for the phone and sends an SMS code, step 2 takes the code.
 import * as api from '../api.js';
 import { setText, clearText } from '../i18n/index.js';
-import { h, empty, busy, showError, clearError, asciiDigits, normalizePhone, maskPhone } from '../kit.js';
+import { h, add, empty, busy, showError, clearError, asciiDigits, normalizePhone, maskPhone } from '../kit.js';
 
 export const titleKey = 'title.login';
 
@@ -13,7 +13,7 @@ export function render(root, ctx) {
 
   const error = h('p', { id: 'error', class: 'error', role: 'alert' });
   const card = h('section', { class: 'card' });
-  root.append(
+  add(root,
     h('h2', { i18n: 'login.title' }),
     h('p', { class: 'muted', i18n: 'login.intro' }),
     ctx.pendingJoin ? h('p', { id: 'pending-join', class: 'chosen', i18n: 'login.pendingJoin' }) : null,

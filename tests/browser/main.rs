@@ -12,6 +12,7 @@ mod audit;
 mod officer_cases;
 #[path = "../support/mod.rs"]
 mod support;
+mod walk;
 
 mod cases;
 mod layout;

@@ -2,7 +2,7 @@
 // and its leaders (班子成员), which its managers add and remove.
 import * as api from '../../api.js';
 import { setText, clearText } from '../../i18n/index.js';
-import { h, empty, busy, load, showError, enumKey, maskPhone, ORG_TYPES, ORG_FORMS } from '../../kit.js';
+import { h, add, empty, busy, load, showError, enumKey, maskPhone, ORG_TYPES, ORG_FORMS } from '../../kit.js';
 
 export const titleKey = 'title.org';
 
@@ -26,7 +26,7 @@ export function render(root, ctx) {
     const typeKey = enumKey('org.type', ORG_TYPES, org.type);
     const formKey = enumKey('org.form', ORG_FORMS, org.form);
     const link = org.join_code ? `${location.origin}/join/${org.join_code}` : null;
-    box.append(
+    add(box,
       /created=1/.test(location.search) ? h('p', { id: 'org-created', class: 'ok', role: 'status', i18n: 'orgs.created' }) : null,
       h('section', { class: 'card' },
         typeKey ? h('p', { class: 'badge', i18n: typeKey }) : null,

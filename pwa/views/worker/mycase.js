@@ -5,7 +5,7 @@ import * as api from '../../api.js';
 import { formatTime, setText, clearText } from '../../i18n/index.js';
 import '../../i18n/cases.js';
 import {
-  h, empty, load, busy, saveBlob, toMs, kindBadge, statusBadge, showError, fenToYuan, whileVisible, ENDED, CATEGORIES,
+  h, add, empty, load, busy, saveBlob, toMs, kindBadge, statusBadge, showError, fenToYuan, whileVisible, ENDED, CATEGORIES,
 } from '../../kit.js';
 
 export const titleKey = 'title.case';
@@ -82,7 +82,7 @@ function build(box, id, urls) {
     h('label', { for: 'case-file', i18n: 'case.file' }), file,
     h('p', { class: 'hint', i18n: 'case.fileHint' }), upStatus, upError);
 
-  box.append(title, badges, org,
+  add(box, title, badges, org,
     /[?&]new=1/.test(location.search) ? h('p', { class: 'ok', id: 'case-new', i18n: 'case.new' }) : null,
     h('p', { class: 'row' }, refresh, updated), refreshError,
     withdrawBox, withdrawError,
