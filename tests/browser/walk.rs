@@ -1,6 +1,7 @@
 //! Every route of the app, for a worker, an org officer and a province admin, in
-//! both languages, over the demo data: no page shows `null`, `undefined`, `NaN`,
-//! `[object Object]` or a translation key where text belongs.
+//! both languages, over the demo data at 360×640: no page shows `null`, `undefined`,
+//! `NaN`, `[object Object]` or a translation key where text belongs, and no tab
+//! runs off the screen.
 use super::*;
 
 use sea_orm::{ConnectionTrait, Statement};
@@ -35,7 +36,11 @@ const done = arguments[0];
     const shown = n.parentElement && n.parentElement.offsetParent !== null;
     if (shown && keys.has(t)) leaked.push(t);
   }
-  return { words, leaked, path: location.pathname };
+  // Every tab and the unread badge in view (none scrolled off a 360 px screen).
+  const offscreen = [...document.querySelectorAll('#nav a, #nav .badge:not([hidden])')]
+    .filter((a) => { const r = a.getBoundingClientRect(); return r.left < 0 || r.right > innerWidth + 0.5; })
+    .map((a) => a.textContent.trim());
+  return { words, leaked, offscreen, path: location.pathname };
 })().then(done, (e) => done({ error: String(e) }));
 ";
 
@@ -59,6 +64,7 @@ async fn walk(c: &Client, app: &support::TestApp, paths: &[String], lang: &str) 
         assert!(seen["error"].is_null(), "{path}: {seen}");
         if seen["words"].as_array().is_some_and(|w| !w.is_empty())
             || seen["leaked"].as_array().is_some_and(|w| !w.is_empty())
+            || seen["offscreen"].as_array().is_some_and(|w| !w.is_empty())
         {
             found.push(format!("{lang} {path} (shown as {}): {seen}", seen["path"]));
         }
