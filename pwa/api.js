@@ -238,11 +238,17 @@ export async function login(phone, code) {
  * when the server could not be asked, so the caller can offer a retry.
  */
 export async function restoreSession() {
+  // Without the server's marker no session cookie can be there: do not ask
+  // (a signed-out page would only hear 401).
+  if (!/(?:^|;\s*)qunjia_session=1(?:;|$)/.test(document.cookie)) return null;
   let data;
   try {
     data = await refresh();
   } catch (err) {
-    if (refusesSession(err)) return null;
+    if (refusesSession(err)) {
+      document.cookie = 'qunjia_session=; Max-Age=0; Path=/; SameSite=Strict';
+      return null;
+    }
     throw err;
   }
   return data.user || getMe();

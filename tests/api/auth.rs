@@ -704,18 +704,32 @@ async fn refresh_returns_200_with_a_rotated_cookie_when_login_asked_for_the_cook
     let cookies = set_cookies(&res);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["refresh_token"], Value::Null);
-    assert_eq!(cookies.len(), 1, "{cookies:?}");
-    let attrs: Vec<String> = cookies[0]
-        .split(';')
-        .map(|a| a.trim().to_ascii_lowercase())
-        .collect();
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    let attrs = |name: &str| -> Vec<String> {
+        cookies
+            .iter()
+            .find(|c| cookie_value(c, name).is_some())
+            .unwrap_or_else(|| panic!("{name} in {cookies:?}"))
+            .split(';')
+            .map(|a| a.trim().to_ascii_lowercase())
+            .collect()
+    };
+    let session = attrs("qunjia_refresh");
     for expected in ["httponly", "samesite=strict", "path=/api/v1/auth"] {
         assert!(
-            attrs.iter().any(|a| a == expected),
+            session.iter().any(|a| a == expected),
             "{expected} in {cookies:?}"
         );
     }
-    let first = cookie_value(&cookies[0], "qunjia_refresh").expect("session cookie");
+    // The marker the page reads to know a session may exist: no secret, no HttpOnly.
+    let marker = attrs("qunjia_session");
+    assert_eq!(marker[0], "qunjia_session=1");
+    assert!(marker.iter().any(|a| a == "path=/"), "{cookies:?}");
+    assert!(!marker.iter().any(|a| a == "httponly"), "{cookies:?}");
+    let first = cookies
+        .iter()
+        .find_map(|c| cookie_value(c, "qunjia_refresh"))
+        .expect("session cookie");
     assert!(first.len() > 20);
 
     // Act
@@ -749,12 +763,14 @@ async fn refresh_returns_200_with_a_rotated_cookie_when_login_asked_for_the_cook
         .await
         .expect("request");
     let cleared = set_cookies(&res);
-    assert!(
-        cleared
-            .iter()
-            .any(|c| c.starts_with("qunjia_refresh=;") && c.contains("Max-Age=0")),
-        "{cleared:?}"
-    );
+    for name in ["qunjia_refresh", "qunjia_session"] {
+        assert!(
+            cleared
+                .iter()
+                .any(|c| c.starts_with(&format!("{name}=;")) && c.contains("Max-Age=0")),
+            "{name} cleared: {cleared:?}"
+        );
+    }
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
 }
 

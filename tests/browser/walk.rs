@@ -162,6 +162,19 @@ async fn every_route_shows_text_not_null_undefined_nan_or_keys_in_both_languages
                         format!("localStorage.setItem('qunjia.lang', '{lang}'); return true;");
                     js(&c, &set).await;
                     c.goto(&app.url("/login")).await.expect("reload login");
+                    settled(&c).await;
+                    // Signed out, the page does not ask for a session it cannot have.
+                    let asked = js(
+                        &c,
+                        "return performance.getEntriesByType('resource') \
+                         .filter((e) => e.name.includes('/auth/refresh')).length;",
+                    )
+                    .await;
+                    assert_eq!(
+                        asked,
+                        serde_json::json!(0),
+                        "signed-out load asked /auth/refresh"
+                    );
                     found.extend(walk(&c, app, &["/login".to_owned()], lang).await);
                     // The same phone logs in once per language: let it ask again.
                     if lang == "en" {

@@ -5,7 +5,7 @@ use crate::auth::client_ip::client_ip;
 use crate::auth::dto::{LoginRequest, OtpRequest, OtpSent, RefreshRequest, TokenPair};
 use crate::auth::phone::Phone;
 use crate::auth::service;
-use crate::auth::session::{self, clear_cookie};
+use crate::auth::session;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
 use crate::people;
@@ -38,7 +38,9 @@ async fn pair_response(
     };
     let mut res = HttpResponse::Ok();
     if use_cookie {
-        res.cookie(session::cookie(state, refresh_token));
+        for c in session::cookies(state, refresh_token) {
+            res.cookie(c);
+        }
     }
     Ok(res.json(body))
 }
@@ -147,7 +149,9 @@ async fn refresh(
         Err(e) if from_cookie => {
             // Drop a dead cookie so the PWA stops presenting it.
             let mut res = actix_web::ResponseError::error_response(&e);
-            let _ = res.add_cookie(&clear_cookie(&state));
+            for c in session::cleared(&state) {
+                let _ = res.add_cookie(&c);
+            }
             Ok(res)
         }
         Err(e) => Err(e),
@@ -172,7 +176,9 @@ async fn logout(
 ) -> AppResult<HttpResponse> {
     let (token, _) = presented_token(&req, &body)?;
     service::logout(&state, &token).await?;
-    Ok(HttpResponse::NoContent()
-        .cookie(clear_cookie(&state))
-        .finish())
+    let mut res = HttpResponse::NoContent();
+    for c in session::cleared(&state) {
+        res.cookie(c);
+    }
+    Ok(res.finish())
 }

@@ -76,9 +76,11 @@ async fn export_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRe
 #[delete("/me")]
 async fn delete_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     service::anonymise(&state.db, &me.user).await?;
-    Ok(HttpResponse::Accepted()
-        .cookie(crate::auth::session::clear_cookie(&state))
-        .json(Deleted {
-            status: "anonymised".into(),
-        }))
+    let mut res = HttpResponse::Accepted();
+    for c in crate::auth::session::cleared(&state) {
+        res.cookie(c);
+    }
+    Ok(res.json(Deleted {
+        status: "anonymised".into(),
+    }))
 }
