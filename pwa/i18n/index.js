@@ -50,6 +50,7 @@ const TABLE = {
     'home.platformPh': '例如 美团、饿了么',
     'home.save': '保存',
     'home.saved': '已保存',
+    'home.thenJoin': '填好姓名并保存后，会回到刚才的组织继续加入。',
     'home.logout': '退出登录',
 
     'unit.kind.enterprise': '企业',
@@ -322,6 +323,7 @@ const TABLE = {
     'join.active': '已加入',
     'join.pending': '已提交，等待审核',
     'join.toMine': '查看我的组织',
+    'join.fillProfile': '去填写姓名',
     'join.notFound': '没有找到这个组织',
     'join.notFoundHint': '二维码可能已失效，或组织已解散。请联系组织负责人。',
     'join.toStart': '返回首页',
@@ -430,6 +432,7 @@ const TABLE = {
     'home.platformPh': 'e.g. 美团 (Meituan), 饿了么 (Ele.me)',
     'home.save': 'Save',
     'home.saved': 'Saved',
+    'home.thenJoin': 'Save your name and you go back to finish joining.',
     'home.logout': 'Log out',
 
     'unit.kind.enterprise': 'Company',
@@ -702,6 +705,7 @@ const TABLE = {
     'join.active': 'You have joined',
     'join.pending': 'Request sent, waiting for approval',
     'join.toMine': 'See my organisations',
+    'join.fillProfile': 'Add my name',
     'join.notFound': 'Organisation not found',
     'join.notFoundHint': 'The QR code may be out of date or the organisation dissolved. Please ask its officers.',
     'join.toStart': 'Back to start',

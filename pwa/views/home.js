@@ -1,7 +1,7 @@
 // Home: greeting, the profile form and log-out.
 import * as api from '../api.js';
 import { setText, clearText, todayShanghai } from '../i18n/index.js';
-import { h, busy, empty, showError, clearError, maskPhone, UNIT_KINDS } from '../kit.js';
+import { h, add, busy, empty, showError, clearError, maskPhone, UNIT_KINDS } from '../kit.js';
 
 export const titleKey = 'title.home';
 
@@ -83,9 +83,12 @@ export function render(root, ctx) {
     saveBtn,
     saved);
 
-  root.append(
+  // Sent here by a join that needs a name: saving the name goes back and finishes it.
+  const thenJoin = ctx.pendingJoin || null;
+  add(root,
     greeting,
     h('p', { class: 'muted', i18n: ctx.newUser || !user.name ? 'home.welcome' : 'home.intro' }),
+    thenJoin ? h('p', { id: 'then-join', class: 'chosen', i18n: 'home.thenJoin' }) : null,
     form,
     h('div', { class: 'actions' }, logoutBtn));
 
@@ -234,6 +237,10 @@ export function render(root, ctx) {
         unitId = fresh.unit_id ?? null;
         unitName = fresh.unit_name || null;
         ctx.setUser(fresh);
+        if (thenJoin && fresh.name) {
+          ctx.navigate(`/join/${thenJoin}`, true);
+          return;
+        }
         fill(false);
         setText(saved, 'home.saved');
       } catch (err) {

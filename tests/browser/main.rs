@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use futures_util::FutureExt;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use support::spawn_app;
@@ -602,6 +602,50 @@ async fn worker_joins_from_poster_link_through_login() {
         c.goto(&app.url("/join/NOSUCHCODE")).await.expect("open unknown code");
         assert_shell(&c).await;
         wait_for(&c, "#join-missing").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_rider_from_a_poster_adds_a_name_and_lands_back_on_the_join() {
+    if skip("new_rider_from_a_poster_adds_a_name_and_lands_back_on_the_join") {
+        return;
+    }
+    let app = spawn_app().await;
+    let phone = "13800138009";
+    let org_id = seed_open_org(&app, "JOINTEST09").await;
+
+    with_browser(|c| async move {
+        // A phone that has never logged in: the join goes through the login…
+        c.goto(&app.url("/join/JOINTEST09"))
+            .await
+            .expect("open join link");
+        click(&c, "#join-btn").await;
+        browser_login(&c, &app, phone).await;
+
+        // …and, back on the join, the missing name is a way to the form, not a dead end.
+        wait_js(&c, "location.pathname === '/join/JOINTEST09'").await;
+        wait_for(&c, "#join-profile:not([hidden])").await;
+        assert!(text_of(&c, "#join-error").await.contains("姓名"));
+        click(&c, "#join-profile").await;
+        wait_for(&c, "#then-join").await;
+        type_into(&c, "#profile-name", "王小骑").await;
+        click(&c, "#save-profile").await;
+
+        // Saving the name goes back and finishes the join.
+        wait_text(&c, "#join-status", "已加入").await;
+        assert_eq!(
+            c.current_url().await.expect("url").path(),
+            "/join/JOINTEST09"
+        );
+        let joined = qunjia::entity::memberships::Entity::find()
+            .filter(qunjia::entity::memberships::Column::OrgId.eq(org_id))
+            .count(&app.state.db)
+            .await
+            .expect("count");
+        assert_eq!(joined, 1);
+        let stored = js(&c, "return sessionStorage.getItem('qunjia.pendingJoin');").await;
+        assert_eq!(stored, Value::Null, "the pending join is cleared");
     })
     .await;
 }

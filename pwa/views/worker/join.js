@@ -29,6 +29,7 @@ export async function join(orgId, msg, error) {
     return m.status;
   } catch (err) {
     showError(error, err);
+    error.dataset.code = err.code || '';
     return null;
   }
 }
@@ -36,6 +37,8 @@ export async function join(orgId, msg, error) {
 export function render(root, ctx) {
   const code = ctx.params[0];
   const box = h('div', { id: 'join-box' });
+  // A join that needs a name first: a way to the form, and back here after saving.
+  const toProfile = h('a', { id: 'join-profile', class: 'btn', href: '/', hidden: true, i18n: 'join.fillProfile' });
   root.append(box);
   load(box, () => api.get(`/orgs/by-code/${encodeURIComponent(code)}`, false).catch((err) => {
     if (err.code === 'not_found') return null;
@@ -69,7 +72,7 @@ export function render(root, ctx) {
         units.length ? h('dd', {}, units.join('、')) : null),
       h('p', { class: 'muted', i18n: org.join_policy === 'approval' ? 'join.policyApproval' : 'join.policyOpen' }),
       ctx.user ? null : h('p', { class: 'hint', i18n: 'join.loginFirst' }),
-      button, msg, after, error));
+      button, msg, after, error, toProfile));
 
     button.addEventListener('click', () => start(org, button, msg, error, after));
     // Back from the login screen: finish what the person started.
@@ -85,11 +88,15 @@ export function render(root, ctx) {
       ctx.navigate('/login');
       return;
     }
+    toProfile.hidden = true;
     busy(button, async () => {
       const status = await join(org.id, msg, error);
       if (status) {
         button.hidden = true;
         after.hidden = false;
+      } else if (error.dataset.code === 'profile_incomplete') {
+        setPending(code);
+        toProfile.hidden = false;
       }
     });
   }
