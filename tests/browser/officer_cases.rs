@@ -163,9 +163,12 @@ async fn officer_handles_a_hardship_case_and_a_holiday_campaign() {
         click(&c, "#case-attachments .att-open").await;
         wait_js(&c, "document.querySelector('#case-attachments img') && document.querySelector('#case-attachments img').src.startsWith('blob:') && document.querySelector('#case-attachments img').naturalWidth === 1").await;
 
-        // Accept, work on it, then resolve with 1500.50 元 granted.
+        // Accept, work on it, then resolve with 1500.50 元 granted. Once accepted,
+        // saying no is 不予办理, no longer 不予受理.
+        assert_eq!(text_of(&c, "#to-rejected").await, "不予受理");
         click(&c, "#to-accepted").await;
         wait_text(&c, "#case-status", "已受理").await;
+        assert_eq!(text_of(&c, "#to-rejected").await, "不予办理");
         click(&c, "#to-in_progress").await;
         wait_text(&c, "#case-status", "办理中").await;
         type_into(&c, "#case-amount", "1500.50").await;
@@ -201,7 +204,7 @@ async fn officer_handles_a_hardship_case_and_a_holiday_campaign() {
         assert_shell(&c).await;
         wait_text(&c, "#case-status", "已提交").await;
         click(&c, "#to-rejected").await;
-        wait_text(&c, "#case-error", "不予受理时请填写原因").await;
+        wait_text(&c, "#case-error", "不予受理或不予办理时请填写原因").await;
         type_into(&c, "#case-note", "不属于困难帮扶范围").await;
         click(&c, "#to-rejected").await;
         wait_text(&c, "#case-status", "未通过").await;

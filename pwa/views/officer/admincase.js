@@ -94,7 +94,9 @@ export function render(root, ctx) {
     const amount = needAmount ? h('input', { id: 'case-amount', type: 'text', inputmode: 'decimal', autocomplete: 'off', i18nAttr: { placeholder: 'oc.case.amountPh' } }) : null;
     const error = h('p', { id: 'case-error', class: 'error', role: 'alert' });
     const buttons = moves.map((to) => {
-      const b = h('button', { id: `to-${to}`, type: 'button', class: to === 'rejected' ? '' : 'primary', i18n: `oc.case.to.${to}` });
+      // Once accepted, saying no is 不予办理 (no longer "not accepting").
+      const key = to === 'rejected' && c.status !== 'submitted' ? 'oc.case.to.stop' : `oc.case.to.${to}`;
+      const b = h('button', { id: `to-${to}`, type: 'button', class: to === 'rejected' ? '' : 'primary', i18n: key });
       b.addEventListener('click', () => busy(b, () => move(c, to, note, amount, error)));
       return b;
     });
