@@ -160,7 +160,7 @@ pub async fn transition(
                     user_id: c.applicant_id,
                     kind: "case_status",
                     title: "求助进度更新".into(),
-                    body: format!("您申请的「{title}」{}。请登录查看详情。", m.to.label()),
+                    body: format!("你申请的「{title}」{}。请登录查看详情。", m.to.label()),
                     link: Some(format!("/cases/{}", c.id)),
                     sms: true,
                 },

@@ -157,9 +157,9 @@ pub async fn decide(
                         }
                         .into(),
                         body: if approved {
-                            format!("您加入“{org_name}”的申请已通过。")
+                            format!("你加入“{org_name}”的申请已通过。")
                         } else {
-                            format!("您加入“{org_name}”的申请未通过，可在“我的组织”中查看原因。")
+                            format!("你加入“{org_name}”的申请未通过，可在“我的组织”中查看原因。")
                         },
                         link: Some("/orgs".into()),
                         sms: true,

@@ -140,9 +140,9 @@ function build(box, id, urls) {
     if (CATEGORIES.includes(d.category)) rows.push(h('p', {}, h('span', { class: 'badge', i18n: `apply.cat.${d.category}` })));
     if (d.matter) rows.push(h('p', {}, h('span', { i18n: 'apply.matter' }), `：${d.matter}`));
     if (d.contact_time) rows.push(h('p', {}, h('span', { i18n: 'apply.contactTime' }), `：${d.contact_time}`));
-    if (c.amount_requested_fen) rows.push(h('p', { i18n: 'case.amount', args: { yuan: fenToYuan(c.amount_requested_fen, false) } }));
-    if (c.amount_granted_fen != null) rows.push(h('p', { class: 'ok', i18n: 'case.granted', args: { yuan: fenToYuan(c.amount_granted_fen, false) } }));
-    if (c.payment) rows.push(h('p', { class: 'ok', i18n: 'case.paid', args: { yuan: fenToYuan(c.payment.amount_fen, false), date: c.payment.paid_on } }));
+    if (c.amount_requested_fen) rows.push(h('p', { i18n: 'case.amount', args: { yuan: fenToYuan(c.amount_requested_fen) } }));
+    if (c.amount_granted_fen != null) rows.push(h('p', { class: 'ok', i18n: 'case.granted', args: { yuan: fenToYuan(c.amount_granted_fen) } }));
+    if (c.payment) rows.push(h('p', { class: 'ok', i18n: 'case.paid', args: { yuan: fenToYuan(c.payment.amount_fen), date: c.payment.paid_on } }));
     empty(content).append(...rows, h('p', { class: 'pre', id: 'case-description' }, c.description || ''),
       h('p', { class: 'muted', i18n: 'case.created', args: { time: formatTime(toMs(c.created_at)) } }));
   }

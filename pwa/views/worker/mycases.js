@@ -46,6 +46,6 @@ function item(c) {
     h('h3', {}, h('a', { href: `/cases/${c.id}` }, c.service_title || `#${c.id}`)),
     h('p', {}, statusBadge(c.status), ' ', kindBadge(c.kind)),
     h('p', { class: 'muted' }, c.org_name || ''),
-    c.amount_requested_fen ? h('p', { i18n: 'case.amount', args: { yuan: fenToYuan(c.amount_requested_fen, false) } }) : null,
+    c.amount_requested_fen ? h('p', { i18n: 'case.amount', args: { yuan: fenToYuan(c.amount_requested_fen) } }) : null,
     h('p', { class: 'muted', i18n: 'case.created', args: { time: formatTime(toMs(c.created_at)) } }));
 }
