@@ -22,7 +22,7 @@ async fn first_id(app: &support::TestApp, sql: &str) -> String {
 
 /// What is wrong with the page as shown: the visible words a person should
 /// never read, and text nodes that are exactly a key of the string tables.
-const LEAKS: &str = r"
+const LEAKS: &str = r#"
 const done = arguments[0];
 (async () => {
   const i18n = await import('/i18n/index.js');
@@ -40,9 +40,16 @@ const done = arguments[0];
   const offscreen = [...document.querySelectorAll('#nav a, #nav .badge:not([hidden])')]
     .filter((a) => { const r = a.getBoundingClientRect(); return r.left < 0 || r.right > innerWidth + 0.5; })
     .map((a) => a.textContent.trim());
-  return { words, leaked, offscreen, path: location.pathname };
+  // Every control a thumb must hit is at least 44 px tall and wide.
+  const small = [...document.querySelectorAll('a[href], button, select, input:not([type=hidden]), textarea, summary')]
+    .filter((e) => e.offsetParent !== null && !e.closest('[hidden]'))
+    // A radio or checkbox is hit through its label.
+    .map((e) => (/^(radio|checkbox)$/.test(e.type) && e.closest('label')) || e)
+    .filter((e) => { const r = e.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
+    .map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className || ''} "${(e.textContent || e.value || '').trim().slice(0, 20)}" ${Math.round(e.getBoundingClientRect().width)}x${Math.round(e.getBoundingClientRect().height)}`);
+  return { words, leaked, offscreen, small, path: location.pathname };
 })().then(done, (e) => done({ error: String(e) }));
-";
+"#;
 
 /// Waits until the page has loaded what it loads (nothing busy, no loading line).
 async fn settled(c: &Client) {
@@ -65,6 +72,7 @@ async fn walk(c: &Client, app: &support::TestApp, paths: &[String], lang: &str) 
         if seen["words"].as_array().is_some_and(|w| !w.is_empty())
             || seen["leaked"].as_array().is_some_and(|w| !w.is_empty())
             || seen["offscreen"].as_array().is_some_and(|w| !w.is_empty())
+            || seen["small"].as_array().is_some_and(|w| !w.is_empty())
         {
             found.push(format!("{lang} {path} (shown as {}): {seen}", seen["path"]));
         }

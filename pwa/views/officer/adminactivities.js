@@ -48,8 +48,8 @@ function createForm(orgIds, done) {
     h('h3', { i18n: 'aa.create' }),
     ...field('aa-org', 'aa.org', org), ...field('aa-title', 'aa.title', title), ...field('aa-kind', 'aa.kind', kind),
     ...field('aa-starts', 'aa.starts', starts), ...field('aa-ends', 'aa.ends', ends), ...field('aa-capacity', 'aa.capacity', cap),
-    h('label', {}, signup, h('span', { i18n: 'aa.signupRequired' })),
-    h('label', {}, pub, h('span', { i18n: 'aa.public' })),
+    h('label', { class: 'choice' }, signup, h('span', { i18n: 'aa.signupRequired' })),
+    h('label', { class: 'choice' }, pub, h('span', { i18n: 'aa.public' })),
     submit, msg, error);
   let key = api.newKey();
   form.addEventListener('input', () => { key = api.newKey(); });

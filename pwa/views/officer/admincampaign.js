@@ -18,7 +18,7 @@ export function render(root, ctx) {
     h('option', { value: 'pending', i18n: 'oc.camp.pending' }), h('option', { value: 'done', i18n: 'oc.camp.done' }));
   const list = h('div', { id: 'visit-list' });
   let campaign = null;
-  root.append(h('a', { href: '/admin/campaigns', i18n: 'oc.back' }), head,
+  root.append(h('a', { class: 'back', href: '/admin/campaigns', i18n: 'oc.back' }), head,
     h('section', { class: 'card' }, h('h3', { i18n: 'oc.camp.visits' }), ...field('visit-filter', 'oc.camp.filter', filter), list));
   filter.addEventListener('change', showVisits);
   load(head, () => api.get(`/campaigns/${id}`), (c) => { drawHead(c); showVisits(); }, 'oc');

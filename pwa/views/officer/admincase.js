@@ -18,7 +18,7 @@ export function render(root, ctx) {
   const id = ctx.params[0];
   const box = h('div', { id: 'case-page' });
   const urls = [];
-  root.append(h('a', { href: '/admin/cases', i18n: 'oc.back' }), box);
+  root.append(h('a', { class: 'back', href: '/admin/cases', i18n: 'oc.back' }), box);
   load(box, () => api.get(`/cases/${id}`), (c) => draw(c), 'oc');
   return () => urls.forEach((u) => URL.revokeObjectURL(u));
 

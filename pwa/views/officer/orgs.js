@@ -10,7 +10,7 @@ export function orgLine(org) {
   const typeKey = enumKey('org.type', ORG_TYPES, org.type);
   const formKey = enumKey('org.form', ORG_FORMS, org.form);
   return h('li', { class: 'card', 'data-org-id': org.id },
-    h('a', { href: `/admin/orgs/${org.id}`, class: 'org-link' }, h('strong', {}, org.name)),
+    h('a', { href: `/admin/orgs/${org.id}`, class: 'org-link tap' }, h('strong', {}, org.name)),
     h('p', {},
       typeKey ? h('span', { class: 'badge', i18n: typeKey }) : null, ' ',
       formKey ? h('span', { class: 'muted', i18n: formKey }) : null));

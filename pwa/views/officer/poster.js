@@ -13,7 +13,7 @@ export function render(root, ctx) {
   const box = h('div', { id: 'poster-box' });
   const controls = h('div', { class: 'no-print row' },
     h('button', { id: 'print', type: 'button', class: 'primary', i18n: 'poster.print', onclick: () => window.print() }),
-    h('a', { href: `/admin/orgs/${id}`, i18n: 'app.back' }));
+    h('a', { class: 'back', href: `/admin/orgs/${id}`, i18n: 'app.back' }));
   root.append(controls, box);
   load(box, () => api.get(`/orgs/${id}`), (org) => {
     const typeKey = enumKey('org.type', ORG_TYPES, org.type);

@@ -16,7 +16,7 @@ const MATTER_ZH = { contract: '劳动合同', wages: '工资拖欠', injury: '�
 export function render(root, ctx) {
   const id = ctx.params[0];
   const box = h('div', { id: 'apply' });
-  root.append(h('p', {}, h('a', { href: '/services', i18n: 'nav.services' })), box);
+  root.append(h('p', {}, h('a', { class: 'back', href: '/services', i18n: 'nav.services' })), box);
   load(box, () => api.get(`/services/${id}`), (s) => {
     box.append(h('h2', { id: 'service-title' }, s.title), h('p', {}, kindBadge(s.kind), ' ', s.org_name || ''));
     if (s.can_apply === false || s.active === false) {

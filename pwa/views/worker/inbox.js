@@ -41,7 +41,7 @@ export function render(root, ctx) {
     const link = inApp(n.link);
     const li = h('li', { class: 'card notice', 'data-id': n.id, 'data-unread': n.read_at ? null : 'true' },
       n.read_at ? null : h('span', { class: 'badge unread-mark', i18n: 'inbox.unread' }),
-      h('h3', {}, link ? h('a', { href: link }, n.title || '') : n.title || ''),
+      h('h3', {}, link ? h('a', { class: 'tap', href: link }, n.title || '') : n.title || ''),
       n.body ? h('p', { class: 'pre' }, n.body) : null,
       h('p', { class: 'muted' }, formatTime(toMs(n.created_at))));
     // Runs before the app's link handler turns the page; the read is sent

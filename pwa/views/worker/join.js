@@ -57,7 +57,7 @@ export function render(root, ctx) {
     const formKey = enumKey('org.form', ORG_FORMS, org.form);
     const units = org.unit_names || [];
     const msg = h('p', { id: 'join-status', class: 'ok big', role: 'status' });
-    const after = h('p', { hidden: true }, h('a', { href: '/orgs', i18n: 'join.toMine' }));
+    const after = h('p', { hidden: true }, h('a', { class: 'tap', href: '/orgs', i18n: 'join.toMine' }));
     const error = h('p', { id: 'join-error', class: 'error', role: 'alert' });
     const button = h('button', { id: 'join-btn', type: 'button', class: 'primary', i18n: 'join.button' });
     box.append(h('section', { class: 'card' },

@@ -16,7 +16,7 @@ const TYPES = ['image/jpeg', 'image/png', 'application/pdf'];
 export function render(root, ctx) {
   const id = ctx.params[0];
   const box = h('div', { id: 'case' });
-  root.append(h('p', {}, h('a', { href: '/cases', i18n: 'case.back' })), box);
+  root.append(h('p', {}, h('a', { class: 'back', href: '/cases', i18n: 'case.back' })), box);
   const urls = [];
   let stop = null;
   let dead = false;

@@ -43,7 +43,7 @@ export function render(root) {
 
 function item(c) {
   return h('li', { class: 'card case', 'data-id': c.id },
-    h('h3', {}, h('a', { href: `/cases/${c.id}` }, c.service_title || `#${c.id}`)),
+    h('h3', {}, h('a', { class: 'tap', href: `/cases/${c.id}` }, c.service_title || `#${c.id}`)),
     h('p', {}, statusBadge(c.status), ' ', kindBadge(c.kind)),
     h('p', { class: 'muted' }, c.org_name || ''),
     c.amount_requested_fen ? h('p', { i18n: 'case.amount', args: { yuan: fenToYuan(c.amount_requested_fen) } }) : null,
