@@ -407,6 +407,22 @@ impl Server {
         rss_kib(self.pid)
     }
 
+    /// CPU time the server has used so far (user + system), in ms.
+    #[allow(dead_code)]
+    pub fn cpu_ms(&self) -> f64 {
+        // Fields 14 and 15 of /proc/<pid>/stat, after the `(comm)` that may hold spaces.
+        let ticks = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
+            .ok()
+            .and_then(|s| {
+                let rest = s.get(s.rfind(')')? + 2..)?.to_owned();
+                let f: Vec<&str> = rest.split_whitespace().collect();
+                Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+            })
+            .unwrap_or(0);
+        // USER_HZ is 100 on Linux.
+        ticks as f64 * 10.0
+    }
+
     /// Samples VmRSS every `every` until [`PeakRss::stop`].
     #[allow(dead_code)]
     pub fn peak_rss(&self, every: Duration) -> PeakRss {
