@@ -2,10 +2,18 @@
 //! PWA's first-load bytes of the release binary, measured from outside over
 //! 127.0.0.1 like a client would.
 //!
+//! Throughput is measured on the demo data (`qunjia demo`) as its worker, and every
+//! route is printed beside a static PWA file served in the same run, so a ratio
+//! holds even when other work on the machine moves the absolute numbers. The
+//! server logs at the default level (`RUST_LOG=info`); one more phase repeats
+//! `GET /api/v1/me` on a server at `RUST_LOG=warn` to show what the per-request
+//! log line costs.
+//!
 //! Environment:
 //! - `BENCH_SECS` — seconds per load phase (default 10).
-//! - `BENCH_DATABASE_URL` — run the load against this database (e.g. PostgreSQL)
-//!   instead of a new SQLite file. Start-up is always timed on a new SQLite file.
+//! - `BENCH_DATABASE_URL` — a PostgreSQL *server* URL: the load runs on a fresh
+//!   database there (dropped afterwards) instead of a new SQLite file. Start-up is
+//!   always timed on a new SQLite file.
 //!
 //! The load generator runs on the same machine as the server, so on a small
 //! machine the numbers are a floor, not the server's ceiling.
@@ -19,7 +27,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Server, client, cpus, env_database_url, env_num, loadavg, mib, ms, random_phone};
+use common::{BenchDb, Server, client, cpus, demo, env_num, loadavg, mib, ms};
+
+/// The demo worker (`qunjia demo`).
+const WORKER_PHONE: &str = "13900000001";
+/// The static file every route is compared with.
+const STATIC_FILE: &str = "/app.js";
 
 const STARTS: usize = 5;
 const CONNECTIONS: usize = 64;
@@ -46,6 +59,9 @@ struct Load {
     p50_ms: f64,
     p99_ms: f64,
     peak_rss_kib: u64,
+    /// Server CPU time (user + system) per answered request, in µs: unlike req/s it
+    /// hardly moves when other work shares the machine.
+    cpu_us: f64,
 }
 
 /// `CONNECTIONS` tasks hammer one URL for `secs` over a shared keep-alive pool.
@@ -61,6 +77,7 @@ async fn load(server: &Server, path: &str, token: Option<&str>, secs: u64) -> Lo
     let deadline = started + Duration::from_secs(secs);
 
     let sampler = server.peak_rss(Duration::from_millis(50));
+    let cpu_before = server.cpu_ms();
 
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
@@ -96,8 +113,10 @@ async fn load(server: &Server, path: &str, token: Option<&str>, secs: u64) -> Lo
     }
     let elapsed = started.elapsed().as_secs_f64();
     let peak_rss_kib = sampler.stop().await;
+    let cpu_us = (server.cpu_ms() - cpu_before) * 1000.0 / all.len().max(1) as f64;
     all.sort_unstable();
     Load {
+        cpu_us,
         requests: all.len(),
         errors,
         rps: all.len() as f64 / elapsed,
@@ -181,27 +200,9 @@ async fn shell_bytes(server: &Server, http: &reqwest::Client) -> Vec<Transfer> {
     out
 }
 
-fn describe_db(url: Option<&str>) -> String {
-    match url {
-        None => "SQLite (new file in a temp dir)".into(),
-        Some(u) => {
-            // Hide a password: scheme://user:secret@host → scheme://user:***@host
-            let shown = match (u.find("://"), u.rfind('@')) {
-                (Some(s), Some(at)) if u[s + 3..at].contains(':') => {
-                    let colon = s + 3 + u[s + 3..at].find(':').unwrap_or(0);
-                    format!("{}:***{}", &u[..colon], &u[at..])
-                }
-                _ => u.to_owned(),
-            };
-            format!("{shown} (BENCH_DATABASE_URL)")
-        }
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let secs = env_num("BENCH_SECS", 10) as u64;
-    let db_url = env_database_url();
     let http = client(Duration::from_secs(5));
 
     println!("qunjia http bench — {}", env!("CARGO_BIN_EXE_qunjia"));
@@ -228,21 +229,48 @@ async fn main() {
     let med_start = median(&mut starts);
     idle_rss.sort_unstable();
 
-    // (c) + (d): the load server (SQLite or BENCH_DATABASE_URL).
-    let db = describe_db(db_url.as_deref());
+    // (c) + (d): the load server on the demo data (SQLite or BENCH_DATABASE_URL).
     let data = tempfile::tempdir().expect("temp dir");
-    let mut server = Server::spawn(data.path(), db_url.as_deref(), None);
+    let bench_db = BenchDb::create(data.path()).await;
+    demo(data.path(), Some(&bench_db.url)).await;
+    let mut server = Server::spawn(data.path(), Some(&bench_db.url), None);
     server.wait_healthy(&http, Instant::now()).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let load_idle = server.rss_kib();
-    let token = server.log_in(&http, &random_phone()).await;
-    let health = load(&server, "/health", None, secs).await;
-    let me = load(&server, "/api/v1/me", Some(&token), secs).await;
+    let token = server.log_in(&http, WORKER_PHONE).await;
+    let routes: [(&str, &str, bool); 5] = [
+        ("GET static file", STATIC_FILE, false),
+        ("GET /health", "/health", false),
+        ("GET /api/v1/me", "/api/v1/me", true),
+        ("GET /me/memberships", "/api/v1/me/memberships", true),
+        ("GET /activities", "/api/v1/activities", true),
+    ];
+    let mut loads = Vec::new();
+    for (name, path, auth) in routes {
+        let l = load(&server, path, auth.then_some(token.as_str()), secs).await;
+        loads.push((name, l));
+    }
     let after = server.rss_kib();
 
     // (e): the shell.
     let files = shell_bytes(&server, &http).await;
     server.stop().await;
+
+    // (f): the cost of the per-request log line: the same server at warn, the static
+    // file again as its baseline, then /me with the token of the first (same data dir,
+    // so the same development JWT secret).
+    let mut quiet = Server::spawn_with(
+        data.path(),
+        Some(&bench_db.url),
+        None,
+        &[("RUST_LOG", "warn")],
+    );
+    quiet.wait_healthy(&http, Instant::now()).await;
+    let quiet_static = load(&quiet, STATIC_FILE, None, secs).await;
+    let quiet_me = load(&quiet, "/api/v1/me", Some(&token), secs).await;
+    quiet.stop().await;
+    let engine = bench_db.engine();
+    bench_db.remove().await;
     // Other work on the machine skews everything above: show it.
     println!("loadavg after:  {}", loadavg());
 
@@ -261,32 +289,59 @@ async fn main() {
         mib(idle_rss[idle_rss.len() / 2])
     );
     println!();
-    println!("load database: {db}");
+    println!("load database: {engine}, demo data, as the demo worker; RUST_LOG=info");
     println!(
         "load server idle RSS {:.1} MiB, after load {:.1} MiB",
         mib(load_idle),
         mib(after)
     );
     println!(
-        "{:<14} {:>9} {:>10} {:>9} {:>9} {:>7} {:>14}",
-        "endpoint", "requests", "req/s", "p50 ms", "p99 ms", "errors", "peak RSS MiB"
+        "{:<22} {:>9} {:>10} {:>9} {:>9} {:>7} {:>12} {:>10} {:>11}",
+        "endpoint",
+        "requests",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "peak RSS MiB",
+        "÷ static",
+        "CPU µs/req"
     );
-    for (name, l) in [("GET /health", &health), ("GET /api/v1/me", &me)] {
+    let base = loads[0].1.rps;
+    let row = |name: &str, l: &Load, base: f64| {
         println!(
-            "{:<14} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>7} {:>14.1}",
+            "{:<22} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>7} {:>12.1} {:>9.1}% {:>11.0}",
             name,
             l.requests,
             l.rps,
             l.p50_ms,
             l.p99_ms,
             l.errors,
-            mib(l.peak_rss_kib)
+            mib(l.peak_rss_kib),
+            100.0 * l.rps / base,
+            l.cpu_us
         );
+    };
+    for (name, l) in &loads {
+        row(name, l, base);
     }
     println!(
-        "me/health: throughput {:.2}×, p50 latency {:.2}×",
-        me.rps / health.rps,
-        me.p50_ms / health.p50_ms
+        "(static file: {STATIC_FILE}; ÷ static = req/s as a share of the static file's, same run; \
+         CPU µs/req = the server process's CPU time per request, the database server's not counted)"
+    );
+    println!();
+    println!("per-request log line: the same database at RUST_LOG=warn (no request lines)");
+    row("GET static file warn", &quiet_static, quiet_static.rps);
+    row("GET /api/v1/me warn", &quiet_me, quiet_static.rps);
+    let me = &loads[2].1;
+    println!(
+        "/me at info ÷ /me at warn: {:.2}× throughput (each ÷ its own static file: {:.1}% vs {:.1}%); \
+         the request line costs {:.0} µs of server CPU on /me, {:.0} µs on the static file",
+        me.rps / quiet_me.rps,
+        100.0 * me.rps / base,
+        100.0 * quiet_me.rps / quiet_static.rps,
+        me.cpu_us - quiet_me.cpu_us,
+        loads[0].1.cpu_us - quiet_static.cpu_us
     );
     println!();
     println!("PWA shell, first load (Accept-Encoding: gzip)");

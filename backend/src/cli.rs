@@ -62,8 +62,14 @@ pub async fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(settings.is_production());
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    let output = match command {
+        Command::Serve => crate::telemetry::Output::Background,
+        _ => crate::telemetry::Output::Direct,
+    };
+    // Kept to the end of `run`: dropping it writes out the lines still queued.
+    let _log = crate::telemetry::init(settings.is_production(), output);
+    let result = match command {
         Command::Serve => serve(settings).await,
         Command::Migrate => crate::db::connect(&settings)
             .await

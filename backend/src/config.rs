@@ -47,6 +47,8 @@ pub struct Settings {
     pub otp_ip_limit_per_hour: u32,
     /// Largest pool for PostgreSQL (SQLite always uses one writer connection).
     pub db_max_connections: u32,
+    /// SQLite: read-only connections beside the writer (0: every read on the writer).
+    pub db_readers: u32,
     /// Issuer and audience of our JWTs.
     pub jwt_issuer: String,
     /// Staff count from which a social organization, association or park enterprise is required (应建).
@@ -245,6 +247,7 @@ impl Settings {
             trusted_proxies,
             otp_ip_limit_per_hour: parse_num("QUNJIA_OTP_IP_LIMIT_PER_HOUR", 30)?,
             db_max_connections: parse_num("QUNJIA_DB_MAX_CONNECTIONS", 16)?,
+            db_readers: parse_num("QUNJIA_DB_READERS", crate::db::default_readers())?,
             jwt_issuer: var("QUNJIA_JWT_ISSUER").unwrap_or_else(|| "qunjia".into()),
             required_employees: parse_num("QUNJIA_REQUIRED_EMPLOYEES", 30)?,
             data_key,

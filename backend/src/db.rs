@@ -6,6 +6,12 @@
 //! (`database is locked` is impossible from within), while the busy timeout covers
 //! other processes such as `qunjia grant` run beside the server.
 //! PostgreSQL: an ordinary pool.
+//!
+//! Beside the writer, a server opens [`connect_readers`]: on SQLite a pool of
+//! read-only connections (WAL lets them read while the writer writes, each from the
+//! last commit), on PostgreSQL the same pool again. Requests that only read use it;
+//! anything that writes, and every read after a write in the same request, uses the
+//! writer.
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -49,6 +55,50 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     let db = Database::connect(opts).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// The handle for reads that need not follow a write of the same request.
+///
+/// SQLite: `settings.db_readers` read-only connections (`SQLITE_OPEN_READONLY` and
+/// `PRAGMA query_only`, so a write sent here fails instead of taking the write lock),
+/// opened after `writer` has migrated the file and switched it to WAL; each keeps its
+/// own statement cache for its whole life. With `db_readers = 0` or an in-memory
+/// database, the writer itself. PostgreSQL: the writer's pool, cloned.
+pub async fn connect_readers(
+    settings: &Settings,
+    writer: &DatabaseConnection,
+) -> Result<DatabaseConnection, DbErr> {
+    let url = &settings.database_url;
+    if writer.get_database_backend() != DatabaseBackend::Sqlite
+        || settings.db_readers == 0
+        || url.contains(":memory:")
+        || url.contains("mode=memory")
+    {
+        return Ok(writer.clone());
+    }
+    let mut opts = ConnectOptions::new(url.clone());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .max_connections(settings.db_readers)
+        .min_connections(1)
+        .idle_timeout(None::<Duration>)
+        .max_lifetime(None::<Duration>)
+        .acquire_timeout(Duration::from_secs(30))
+        .map_sqlx_sqlite_opts(|o| {
+            o.read_only(true)
+                .create_if_missing(false)
+                .pragma("query_only", "ON")
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    Database::connect(opts).await
+}
+
+/// Readers a SQLite server opens by default: one per core, at least 2, at most 8.
+pub fn default_readers() -> u32 {
+    std::thread::available_parallelism()
+        .map_or(2, |n| u32::try_from(n.get()).unwrap_or(8))
+        .clamp(2, 8)
 }
 
 fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {

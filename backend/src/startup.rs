@@ -75,15 +75,19 @@ impl Application {
         let db = crate::db::connect(&settings).await?;
         let data_key = crate::crypto::DataKey::from_settings(&settings)?;
         crate::crypto::check_opens(&db, &data_key).await?;
+        // Readers open only once the writer has migrated the file (and made it WAL).
+        let read = crate::db::connect_readers(&settings, &db).await?;
         let listener = TcpListener::bind(&settings.bind)?;
-        Application::with(settings, db, data_key, listener)
+        Application::with(settings, db, read, data_key, listener)
     }
 
-    /// Builds on an open database, its data key and a bound listener, and starts the SMS
+    /// Builds on an open database (the writer and the readers of
+    /// `db::connect_readers`), its data key and a bound listener, and starts the SMS
     /// outbox sweeper and the housekeeping sweeper, which stop with the server. Needs a Tokio runtime.
     pub fn with(
         settings: Settings,
         db: sea_orm::DatabaseConnection,
+        read: sea_orm::DatabaseConnection,
         data_key: crate::crypto::DataKey,
         listener: TcpListener,
     ) -> anyhow::Result<Application> {
@@ -91,6 +95,7 @@ impl Application {
         let state = AppState {
             data_key: Arc::new(data_key),
             db,
+            read,
             keys: Arc::new(JwtKeys::new(settings.secret_bytes(), &settings.jwt_issuer)),
             sms: SmsSender::new(settings.sms.clone()),
             metrics: Arc::new(Metrics::default()),

@@ -12,8 +12,12 @@ use crate::ops::metrics::Metrics;
 /// Shared, cheap to clone; holds nothing that must agree between instances.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database (all state that matters lives there).
+    /// The database (all state that matters lives there): every write, and every
+    /// read that must see a write of the same request.
     pub db: DatabaseConnection,
+    /// Reads that follow no write of their request (SQLite: read-only connections
+    /// beside the one writer; PostgreSQL: the same pool as `db`). See `db::connect_readers`.
+    pub read: DatabaseConnection,
     /// Settings read at start.
     pub settings: Arc<Settings>,
     /// JWT and code-hash keys.

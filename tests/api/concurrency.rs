@@ -240,3 +240,177 @@ async fn grant_returns_201_exactly_once_when_one_role_is_granted_10_times_at_onc
     assert_eq!(people.len(), 1);
     assert_eq!(app.count::<roles::Entity>().await, 2);
 }
+
+/// A status and body that must be a 2xx and never the database's lock error.
+fn no_lock_error(what: &str, status: u16, body: &Value) {
+    assert!((200..300).contains(&status), "{what}: {status} {body}");
+    assert!(!body.to_string().contains("locked"), "{what}: {body}");
+}
+
+#[tokio::test]
+async fn reads_and_writes_return_2xx_for_200_people_at_once_and_each_read_sees_the_write_before_it()
+{
+    // Arrange: an open union and 200 people with a name (logged in one by one would be slow).
+    let w = crate::orgs::world().await;
+    let org = crate::orgs::union_of_zhilian(&w, "open").await;
+    let org_id = crate::orgs::id(&org);
+    let people = join_all((0..PEOPLE).map(|i| {
+        let app = &w.app;
+        async move { crate::orgs::person(app, &phone(i), Some("工友"), None, None).await }
+    }))
+    .await;
+
+    // Act: at once, each person joins, reads their memberships, renames themselves,
+    // reads /me; half of them also read /me before writing anything.
+    let app = &w.app;
+    let results = join_all(people.iter().enumerate().map(|(i, s)| async move {
+        if i % 2 == 0 {
+            let (status, body) = status_json(app.get_auth("/api/v1/me", &s.access).await).await;
+            no_lock_error("first GET /me", status, &body);
+        }
+        let (status, body) = status_json(
+            app.post_auth(
+                &format!("/api/v1/orgs/{org_id}/join"),
+                &s.access,
+                &json!({}),
+            )
+            .await,
+        )
+        .await;
+        no_lock_error("join", status, &body);
+        let (status, mine) =
+            status_json(app.get_auth("/api/v1/me/memberships", &s.access).await).await;
+        no_lock_error("GET /me/memberships", status, &mine);
+        let name = format!("工友{i}");
+        let (status, body) = status_json(
+            app.patch_auth("/api/v1/me", &s.access, &json!({ "name": name }))
+                .await,
+        )
+        .await;
+        no_lock_error("PATCH /me", status, &body);
+        let (status, me) = status_json(app.get_auth("/api/v1/me", &s.access).await).await;
+        no_lock_error("GET /me", status, &me);
+        (mine, me)
+    }))
+    .await;
+
+    // Assert: every read after a 2xx write saw it.
+    for (i, (mine, me)) in results.iter().enumerate() {
+        let orgs: Vec<i64> = mine["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|m| m["org_id"].as_i64())
+            .collect();
+        assert_eq!(orgs, vec![org_id], "person {i}: {mine}");
+        assert_eq!(me["name"], format!("工友{i}"), "person {i}");
+    }
+    let rows = qunjia::entity::memberships::Entity::find()
+        .filter(qunjia::entity::memberships::Column::OrgId.eq(org_id))
+        .all(&app.state.db)
+        .await
+        .expect("memberships");
+    assert_eq!(rows.len(), PEOPLE);
+}
+
+#[tokio::test]
+async fn patch_me_returns_200_with_its_write_and_get_me_sees_it_at_once() {
+    // Arrange
+    let app = spawn_app().await;
+    let s = app.login("13812345678").await;
+
+    for round in 0..20 {
+        // Act: a write whose answer is read back by the same request, then a read.
+        let name = format!("改名{round}");
+        let (status, patched) = status_json(
+            app.patch_auth("/api/v1/me", &s.access, &json!({ "name": name }))
+                .await,
+        )
+        .await;
+        let (_, me) = status_json(app.get_auth("/api/v1/me", &s.access).await).await;
+
+        // Assert
+        assert_eq!(status, 200, "round {round}: {patched}");
+        assert_eq!(patched["name"], name, "round {round}");
+        assert_eq!(me["name"], name, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn me_returns_200_at_once_while_a_long_write_transaction_holds_the_writer() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    // Arrange: a person, and a transaction that has written and stays open, holding the
+    // writer (on SQLite the one writer connection and the write lock).
+    let app = spawn_app().await;
+    let s = app.login("13812345678").await;
+    let txn = app.state.db.begin().await.expect("begin");
+    txn.execute_raw(qunjia::db::stmt(
+        app.state.db.get_database_backend(),
+        "UPDATE users SET name = ? WHERE id = ?",
+        vec!["未提交".into(), s.user_id.into()],
+    ))
+    .await
+    .expect("write inside the transaction");
+
+    // Act: reads while the writer is held; a write that must wait for it.
+    let timely = tokio::time::Duration::from_secs(5);
+    let me = tokio::time::timeout(timely, app.get_auth("/api/v1/me", &s.access))
+        .await
+        .expect("GET /me answers while the writer is held");
+    let mine = tokio::time::timeout(timely, app.get_auth("/api/v1/me/memberships", &s.access))
+        .await
+        .expect("GET /me/memberships answers while the writer is held");
+    let patch = tokio::spawn({
+        let (client, url, token) = (app.client.clone(), app.url("/api/v1/me"), s.access.clone());
+        async move {
+            client
+                .patch(url)
+                .bearer_auth(token)
+                .json(&json!({ "name": "提交后" }))
+                .send()
+                .await
+                .expect("patch")
+        }
+    });
+
+    // Assert: the reads answered and never saw the uncommitted write.
+    let (status, me) = status_json(me).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["name"], Value::Null, "no uncommitted write is read");
+    assert_eq!(mine.status(), 200);
+    txn.commit().await.expect("commit");
+    let (status, patched) = status_json(patch.await.expect("patch task")).await;
+    assert_eq!(status, 200, "the waiting write goes through: {patched}");
+    assert_eq!(patched["name"], "提交后");
+}
+
+#[tokio::test]
+async fn readers_refuse_a_write_on_sqlite() {
+    use sea_orm::ConnectionTrait;
+    // Arrange
+    let app = spawn_app().await;
+    if app.db.is_postgres() {
+        // PostgreSQL reads from the writer's own pool.
+        return;
+    }
+    app.login("13812345678").await;
+
+    // Act
+    let write = app
+        .state
+        .read
+        .execute_unprepared("UPDATE users SET name = 'x'")
+        .await;
+
+    // Assert
+    let err = write.expect_err("a reader must not write").to_string();
+    assert!(
+        err.contains("readonly") || err.contains("read-only") || err.contains("query_only"),
+        "{err}"
+    );
+    let names = users::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("users");
+    assert!(names.iter().all(|u| u.name.as_deref() != Some("x")));
+}

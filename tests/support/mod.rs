@@ -234,6 +234,7 @@ pub fn test_settings(db_url: &str, gateway: &str) -> Settings {
         trusted_proxies: vec![],
         otp_ip_limit_per_hour: 1000,
         db_max_connections: 8,
+        db_readers: 2,
         jwt_issuer: "qunjia".into(),
         required_employees: 30,
         data_key: SecretString::from(DATA_KEY),
@@ -258,7 +259,11 @@ pub struct TestApp {
 /// Installs the test log subscriber once, only when `TEST_LOG` is set.
 fn init_logs() {
     if std::env::var("TEST_LOG").is_ok() {
-        qunjia::telemetry::init(false);
+        // Lines written by the test's own threads, in order; nothing to keep alive.
+        std::mem::forget(qunjia::telemetry::init(
+            false,
+            qunjia::telemetry::Output::Direct,
+        ));
     }
 }
 

@@ -236,6 +236,7 @@ fn qunjia(data: &Path, database_url: Option<&str>) -> Command {
     cmd.env("QUNJIA_DATA_DIR", data)
         .env("QUNJIA_SMS_PROVIDER", "log")
         .env("QUNJIA_OTP_IP_LIMIT_PER_HOUR", "1000")
+        // The default level of a server started without RUST_LOG.
         .env("RUST_LOG", "info")
         .env_remove("DATABASE_URL")
         .env_remove("QUNJIA_ENV")
@@ -245,6 +246,21 @@ fn qunjia(data: &Path, database_url: Option<&str>) -> Command {
         cmd.env("DATABASE_URL", url);
     }
     cmd
+}
+
+/// `qunjia demo` on the data dir and database: the demo district, its worker and admin.
+#[allow(dead_code)]
+pub async fn demo(data: &Path, database_url: Option<&str>) {
+    let out = qunjia(data, database_url)
+        .arg("demo")
+        .output()
+        .await
+        .expect("run qunjia demo");
+    assert!(
+        out.status.success(),
+        "qunjia demo failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// `qunjia grant --phone … --role admin --scope <scope>` on the data dir.
@@ -288,8 +304,22 @@ impl Server {
     /// Starts `qunjia serve` on `data` and a free port of 127.0.0.1 without
     /// waiting for it; log lines containing `echo` are printed.
     pub fn spawn(data: &Path, database_url: Option<&str>, echo: Option<&'static str>) -> Server {
+        Server::spawn_with(data, database_url, echo, &[])
+    }
+
+    /// [`Server::spawn`] with more environment variables (e.g. `RUST_LOG`).
+    pub fn spawn_with(
+        data: &Path,
+        database_url: Option<&str>,
+        echo: Option<&'static str>,
+        envs: &[(&str, &str)],
+    ) -> Server {
         let port = free_port();
-        let mut child = qunjia(data, database_url)
+        let mut cmd = qunjia(data, database_url);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .arg("serve")
             .env("QUNJIA_BIND", format!("127.0.0.1:{port}"))
             .stdout(Stdio::piped())
@@ -375,6 +405,22 @@ impl Server {
     #[allow(dead_code)]
     pub fn rss_kib(&self) -> u64 {
         rss_kib(self.pid)
+    }
+
+    /// CPU time the server has used so far (user + system), in ms.
+    #[allow(dead_code)]
+    pub fn cpu_ms(&self) -> f64 {
+        // Fields 14 and 15 of /proc/<pid>/stat, after the `(comm)` that may hold spaces.
+        let ticks = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
+            .ok()
+            .and_then(|s| {
+                let rest = s.get(s.rfind(')')? + 2..)?.to_owned();
+                let f: Vec<&str> = rest.split_whitespace().collect();
+                Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+            })
+            .unwrap_or(0);
+        // USER_HZ is 100 on Linux.
+        ticks as f64 * 10.0
     }
 
     /// Samples VmRSS every `every` until [`PeakRss::stop`].

@@ -103,7 +103,7 @@ async fn list_centres(
     q: Query<CentreQuery>,
 ) -> AppResult<web::Json<Page<Centre>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
-    let rows = centre_service::list_centres(&state.db, q.region_id, &page).await?;
+    let rows = centre_service::list_centres(&state.read, q.region_id, &page).await?;
     Ok(web::Json(page.finish(rows, |c| c.id, Centre::from)))
 }
 
@@ -125,7 +125,7 @@ async fn get_centre(
     id: web::Path<i64>,
 ) -> AppResult<web::Json<Centre>> {
     let row = centres::Entity::find_by_id(id.into_inner())
-        .one(&state.db)
+        .one(&state.read)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(web::Json(row.into()))
@@ -204,7 +204,7 @@ async fn list_activities(
 ) -> AppResult<web::Json<Page<Activity>>> {
     // The cursor is `starts_at_id`, checked by the service; only the limit here.
     let page = PageQuery::new(q.limit, None)?;
-    let rows = service::list_activities(&state.db, &me, &q, &page).await?;
+    let rows = service::list_activities(&state.read, &me, &q, &page).await?;
     let rows: Vec<Activity> = rows.into_iter().map(Activity::from).collect();
     Ok(web::Json(page.finish_by(
         rows,
@@ -230,7 +230,7 @@ async fn get_activity(
     me: AuthUser,
     id: web::Path<i64>,
 ) -> AppResult<web::Json<Activity>> {
-    let a = access::visible_activity(&state.db, &me, id.into_inner()).await?;
+    let a = access::visible_activity(&state.read, &me, id.into_inner()).await?;
     Ok(web::Json(a.into()))
 }
 
@@ -430,7 +430,7 @@ async fn my_signups(
     q: Query<ListQuery>,
 ) -> AppResult<web::Json<Page<MySignup>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
-    let rows = signups::my_signups(&state.db, me.id(), &page).await?;
+    let rows = signups::my_signups(&state.read, me.id(), &page).await?;
     Ok(web::Json(page.finish(
         rows,
         |(s, _)| s.id,

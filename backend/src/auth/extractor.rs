@@ -51,11 +51,12 @@ async fn load(state: web::Data<AppState>, token: String) -> Result<AuthUser, App
         .verify(&token, TokenType::Access)
         .ok_or_else(unauthorized)?;
     let id = claims.user_id().ok_or_else(unauthorized)?;
-    // The person and their roles in one statement: this runs on every request.
+    // The person and their roles in one statement: this runs on every request, before
+    // the handler writes anything, so it reads from the readers.
     let rows = state
-        .db
+        .read
         .query_all_raw(stmt(
-            state.db.get_database_backend(),
+            state.read.get_database_backend(),
             "SELECT u.*, r.id AS r_id, r.user_id AS r_user_id, r.role AS r_role, \
              r.scope AS r_scope, r.granted_by AS r_granted_by, r.created_at AS r_created_at \
              FROM users u LEFT JOIN roles r ON r.user_id = u.id \

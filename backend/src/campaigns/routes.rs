@@ -94,7 +94,7 @@ async fn list_campaigns(
     if !service::may_run(&me, org_id) {
         return Err(not_officer());
     }
-    let rows = service::list(&state.db, org_id, &page).await?;
+    let rows = service::list(&state.read, org_id, &page).await?;
     Ok(web::Json(page.finish(rows, |c| c.id, |c| c)))
 }
 
@@ -115,8 +115,8 @@ async fn get_campaign(
     me: AuthUser,
     id: web::Path<i64>,
 ) -> AppResult<web::Json<Campaign>> {
-    let c = visible_campaign(&state.db, &me, id.into_inner()).await?;
-    Ok(web::Json(service::campaign_json(&state.db, c).await?))
+    let c = visible_campaign(&state.read, &me, id.into_inner()).await?;
+    Ok(web::Json(service::campaign_json(&state.read, c).await?))
 }
 
 /// Closes a campaign: no more visits are recorded.
@@ -168,8 +168,8 @@ async fn list_visits(
         Some(s @ ("pending" | "done")) => Some(s),
         Some(_) => return Err(AppError::bad_request("status 应为 pending 或 done")),
     };
-    let c = visible_campaign(&state.db, &me, id.into_inner()).await?;
-    let rows = service::visits(&state.db, &state.data_key, c.id, status, &page).await?;
+    let c = visible_campaign(&state.read, &me, id.into_inner()).await?;
+    let rows = service::visits(&state.read, &state.data_key, c.id, status, &page).await?;
     Ok(web::Json(page.finish(rows, |v| v.id, |v| v)))
 }
 

@@ -125,7 +125,7 @@ async fn list_cases(
             ListOf::Org(org_id)
         }
     };
-    Ok(web::Json(viewing::list(&state.db, of, &q).await?))
+    Ok(web::Json(viewing::list(&state.read, of, &q).await?))
 }
 
 /// One case (its applicant and the org's officers; officer reads are audited).
@@ -313,7 +313,7 @@ async fn case_stats(
     q: Query<StatsQuery>,
 ) -> AppResult<web::Json<CaseStats>> {
     let region = admin_region(
-        &state.db,
+        &state.read,
         &me.roles,
         q.region_id,
         Refusal {
@@ -323,5 +323,5 @@ async fn case_stats(
         },
     )
     .await?;
-    Ok(web::Json(stats::stats(&state.db, &region).await?))
+    Ok(web::Json(stats::stats(&state.read, &region).await?))
 }

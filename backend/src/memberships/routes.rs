@@ -197,7 +197,7 @@ async fn my_memberships(
 ) -> AppResult<web::Json<Page<MyMembership>>> {
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     Ok(web::Json(
-        service::my_memberships(&state.db, me.id(), &page).await?,
+        service::my_memberships(&state.read, me.id(), &page).await?,
     ))
 }
 

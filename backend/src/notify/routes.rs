@@ -33,7 +33,7 @@ async fn list(
     me: AuthUser,
     q: Query<InboxQuery>,
 ) -> AppResult<web::Json<Page<Notification>>> {
-    Ok(web::Json(service::inbox(&state.db, me.id(), &q).await?))
+    Ok(web::Json(service::inbox(&state.read, me.id(), &q).await?))
 }
 
 /// How many of the caller's notifications are unread (the badge).
@@ -50,7 +50,7 @@ async fn unread_count(
     state: web::Data<AppState>,
     me: AuthUser,
 ) -> AppResult<web::Json<UnreadCount>> {
-    let unread = service::unread_count(&state.db, me.id()).await?;
+    let unread = service::unread_count(&state.read, me.id()).await?;
     Ok(web::Json(UnreadCount { unread }))
 }
 

@@ -79,7 +79,7 @@ async fn list_orgs(
     me: AuthUser,
     q: Query<OrgQuery>,
 ) -> AppResult<web::Json<Page<Org>>> {
-    Ok(web::Json(service::list(&state.db, &me, &q).await?))
+    Ok(web::Json(service::list(&state.read, &me, &q).await?))
 }
 
 /// One live organization.
@@ -95,8 +95,8 @@ async fn get_org(
     me: AuthUser,
     id: web::Path<i64>,
 ) -> AppResult<web::Json<Org>> {
-    let org = access::live_org(&state.db, id.into_inner()).await?;
-    let mut views = service::views_for(&state.db, &me, vec![org]).await?;
+    let org = access::live_org(&state.read, id.into_inner()).await?;
+    let mut views = service::views_for(&state.read, &me, vec![org]).await?;
     views.pop().map(web::Json).ok_or(AppError::NotFound)
 }
 
@@ -111,7 +111,7 @@ async fn org_by_code(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> AppResult<web::Json<OrgPoster>> {
-    Ok(web::Json(service::poster(&state.db, &code).await?))
+    Ok(web::Json(service::poster(&state.read, &code).await?))
 }
 
 /// The join poster's QR code: `<public url>/join/<join_code>` (the org's managers).
@@ -131,7 +131,7 @@ async fn join_qr(
     me: AuthUser,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let org = access::managed_org(&state.db, &me, id.into_inner()).await?;
+    let org = access::managed_org(&state.read, &me, id.into_inner()).await?;
     let svg = service::qr_svg(&service::join_url(
         &state.settings.public_url,
         &org.join_code,
@@ -151,7 +151,7 @@ async fn suggested_orgs(
     me: AuthUser,
 ) -> AppResult<web::Json<Page<SuggestedOrg>>> {
     Ok(web::Json(Page {
-        items: service::suggested(&state.db, &me).await?,
+        items: service::suggested(&state.read, &me).await?,
         next_cursor: None,
     }))
 }
@@ -213,10 +213,10 @@ async fn list_leaders(
     id: web::Path<i64>,
     q: Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Leader>>> {
-    let org = access::live_org(&state.db, id.into_inner()).await?;
+    let org = access::live_org(&state.read, id.into_inner()).await?;
     let page = PageQuery::new(q.limit, q.cursor.as_deref())?;
     Ok(web::Json(
-        service::leaders_of(&state.db, org.id, &page).await?,
+        service::leaders_of(&state.read, org.id, &page).await?,
     ))
 }
 

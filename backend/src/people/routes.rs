@@ -26,7 +26,7 @@ pub fn config(cfg: &mut impl crate::routing::register::Routes) {
 #[get("/me")]
 async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<web::Json<User>> {
     Ok(web::Json(
-        service::user_view(&state.db, &me.user, Some(&me.roles), true).await?,
+        service::user_view(&state.read, &me.user, Some(&me.roles), true).await?,
     ))
 }
 
@@ -63,7 +63,7 @@ async fn patch_me(
 )]
 #[get("/me/export")]
 async fn export_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
-    let data = service::export(&state.db, &me.user, &me.roles).await?;
+    let data = service::export(&state.read, &me.user, &me.roles).await?;
     Ok(export::attachment("application/json", "qunjia-my-data.json").json(data))
 }
 

@@ -96,7 +96,7 @@ async fn list_regions(
     };
     let rows = page
         .ascending(select, regions::Column::Id)
-        .all(&state.db)
+        .all(&state.read)
         .await?;
     Ok(web::Json(page.finish(rows, |r| r.id, Region::from)))
 }
@@ -113,7 +113,7 @@ async fn get_region(
     id: web::Path<i64>,
 ) -> AppResult<web::Json<Region>> {
     let r = regions::Entity::find_by_id(id.into_inner())
-        .one(&state.db)
+        .one(&state.read)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(web::Json(r.into()))

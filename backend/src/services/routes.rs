@@ -72,7 +72,7 @@ async fn list_services(
     me: AuthUser,
     q: Query<ServiceQuery>,
 ) -> AppResult<web::Json<Page<Service>>> {
-    Ok(web::Json(service::list(&state.db, &me, &q).await?))
+    Ok(web::Json(service::list(&state.read, &me, &q).await?))
 }
 
 /// One service (an inactive one only for the org's managers).
@@ -93,7 +93,7 @@ async fn get_service(
     id: web::Path<i64>,
 ) -> AppResult<web::Json<Service>> {
     Ok(web::Json(
-        service::visible(&state.db, &me, id.into_inner()).await?,
+        service::visible(&state.read, &me, id.into_inner()).await?,
     ))
 }
 

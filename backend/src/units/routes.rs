@@ -91,7 +91,7 @@ async fn get_unit(
     me: AuthUser,
     id: web::Path<i64>,
 ) -> AppResult<web::Json<Unit>> {
-    let unit = service::visible_unit(&state.db, &me.roles, id.into_inner()).await?;
+    let unit = service::visible_unit(&state.read, &me.roles, id.into_inner()).await?;
     Ok(web::Json(unit.into()))
 }
 
@@ -175,14 +175,14 @@ async fn list_units(
         return Err(AppError::bad_request("查找内容不能超过50个字"));
     }
     service::require_admin(&me.roles)?;
-    let region = service::writable_region(&state.db, &me.roles, region_id)
+    let region = service::writable_region(&state.read, &me.roles, region_id)
         .await
         .map_err(|e| match e {
             AppError::Unprocessable(..) => AppError::Forbidden("forbidden", "只能查看本辖区的单位"),
             other => other,
         })?;
     let rows = service::list(
-        &state.db,
+        &state.read,
         service::ListFilter {
             region: &region,
             kind,
@@ -213,7 +213,7 @@ async fn lookup_units(
     if !(2..=50).contains(&n) {
         return Err(AppError::bad_request("请输入2到50个字查找"));
     }
-    let rows = service::lookup(&state.db, term, &page).await?;
+    let rows = service::lookup(&state.read, term, &page).await?;
     Ok(web::Json(page.finish(
         rows,
         |u| u.id,
@@ -233,7 +233,7 @@ async fn example_region_code(state: &AppState, me: &AuthUser) -> AppResult<Strin
     service::require_admin(&me.roles)?;
     let first = admin_region_ids(&me.roles).next();
     let region = match first {
-        Some(id) => regions::Entity::find_by_id(id).one(&state.db).await?,
+        Some(id) => regions::Entity::find_by_id(id).one(&state.read).await?,
         None => None,
     };
     Ok(region.map_or_else(|| "340100".to_owned(), |r| r.code))
