@@ -80,25 +80,30 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
             let shushan = insert_region(
                 txn,
                 &hefei,
-                NewRegion::parse("340104", "蜀山区", "county", None)?,
+                NewRegion::parse(Some("340104"), "蜀山区", "county", None)?,
             )
             .await?;
             let town = insert_region(
                 txn,
                 &shushan,
-                NewRegion::parse("340104002", "三里庵街道", "township", None)?,
+                NewRegion::parse(Some("340104002"), "三里庵街道", "township", None)?,
             )
             .await?;
             let park = insert_region(
                 txn,
                 &hefei,
-                NewRegion::parse("340171", "合肥高新技术产业开发区", "park", Some("national"))?,
+                NewRegion::parse(
+                    Some("340171"),
+                    "合肥高新技术产业开发区",
+                    "park",
+                    Some("national"),
+                )?,
             )
             .await?;
             let _building = insert_region(
                 txn,
                 &town,
-                NewRegion::parse("340104002500", "创新大厦", "building", None)?,
+                NewRegion::parse(Some("340104002500"), "创新大厦", "building", None)?,
             )
             .await?;
             let now = now_ms();

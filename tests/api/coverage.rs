@@ -37,7 +37,7 @@ async fn add_region(
         .await
         .expect("query")
         .expect("parent");
-    let new = NewRegion::parse(code, name, kind, level).expect("valid region");
+    let new = NewRegion::parse(Some(code), name, kind, level).expect("valid region");
     insert_region(&app.state.db, &parent, new)
         .await
         .expect("insert region")

@@ -403,8 +403,8 @@ async fn create_returns_400_naming_the_field_when_a_field_is_missing_or_of_the_w
     let before = app.count::<regions::Entity>().await;
     let cases = [
         (
-            json!({ "name": "蜀山区", "kind": "county", "parent_id": hefei }),
-            "缺少字段：code",
+            json!({ "code": "340104", "name": "蜀山区", "parent_id": hefei }),
+            "缺少字段：kind",
         ),
         (
             json!({ "code": "340104", "kind": "county", "parent_id": hefei }),
@@ -446,6 +446,72 @@ async fn list_returns_400_naming_the_parameter_when_a_query_value_is_malformed()
         let (status, body) = page(&app, q).await;
         assert_eq!(status, 400, "{q}");
         assert_eq!(body["error"]["message"], said, "{q}");
+    }
+}
+
+#[tokio::test]
+async fn create_returns_201_with_an_assigned_code_when_a_park_building_or_market_has_none() {
+    // Arrange: a county with its statistical code; under it places that have none.
+    let app = spawn_app().await;
+    let admin = admin_of(&app, "13800000001", "340100").await;
+    let hefei = app.region_id("340100").await;
+    let (status, county) = status_json(
+        create(
+            &app,
+            &admin,
+            json!({ "code": "340104", "name": "蜀山区", "kind": "county", "parent_id": hefei }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{county}");
+    let county_id = county["id"].as_i64().expect("id");
+
+    // Act: a park without a code, a building with an empty one, and a market at once
+    // with another market (the codes must not clash).
+    let mut made = Vec::new();
+    for body in [
+        json!({ "name": "蜀山经济开发区", "kind": "park", "parent_id": county_id }),
+        json!({ "code": "", "name": "创新大厦", "kind": "building", "parent_id": county_id }),
+    ] {
+        let (status, r) = status_json(create(&app, &admin, body.clone()).await).await;
+        assert_eq!(status, 201, "{body}: {r}");
+        made.push(r);
+    }
+    let markets = futures_util::future::join_all((0..2).map(|i| {
+        create(
+            &app,
+            &admin,
+            json!({ "name": format!("农贸市场{i}"), "kind": "market", "parent_id": county_id }),
+        )
+    }))
+    .await;
+    for res in markets {
+        let (status, r) = status_json(res).await;
+        assert_eq!(status, 201, "{r}");
+        made.push(r);
+    }
+
+    // Assert: each got `<parent code>-<its id>`, stored and listed so.
+    for r in &made {
+        let code = format!("340104-{}", r["id"]);
+        assert_eq!(r["code"], json!(code), "{r}");
+        assert!(region_row(&app, &code).await.is_some(), "{code} stored");
+    }
+    // A county or township still needs its statistical code.
+    for kind in ["county", "township"] {
+        let parent = if kind == "county" { hefei } else { county_id };
+        let res = create(
+            &app,
+            &admin,
+            json!({ "name": "无代码", "kind": kind, "parent_id": parent }),
+        )
+        .await;
+        assert_eq!(
+            error_code(res).await,
+            (422, "invalid_region_code".into()),
+            "{kind}"
+        );
     }
 }
 

@@ -65,8 +65,10 @@ pub struct RegionQuery {
 /// `POST /regions`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateRegion {
-    /// 6–12 digit code, unique.
-    pub code: String,
+    /// 6–12 digit statistical code, unique. Required for counties and townships;
+    /// parks, buildings and markets may leave it out, and then get
+    /// `<parent code>-<id>` from the server.
+    pub code: Option<String>,
     /// Name.
     pub name: String,
     /// county, township, park, building or market.
@@ -141,7 +143,12 @@ async fn create_region(
     me: AuthUser,
     body: Json<CreateRegion>,
 ) -> AppResult<HttpResponse> {
-    let new = NewRegion::parse(&body.code, &body.name, &body.kind, body.level.as_deref())?;
+    let new = NewRegion::parse(
+        body.code.as_deref(),
+        &body.name,
+        &body.kind,
+        body.level.as_deref(),
+    )?;
     let parent = admin_region(
         &state.db,
         &me.roles,

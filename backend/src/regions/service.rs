@@ -29,10 +29,14 @@ pub fn child_allowed(parent: &str, child: &str) -> bool {
     )
 }
 
+/// Kinds that usually have no statistical code: the server assigns one when none is given.
+pub const CODE_OPTIONAL: [&str; 3] = ["park", "building", "market"];
+
 /// A validated new region.
 pub struct NewRegion {
-    /// GB/T 2260 or statistical code, 6–12 digits.
-    pub code: String,
+    /// GB/T 2260 or statistical code, 6–12 digits; `None` for a park, building or
+    /// market without one (assigned on insert as `<parent code>-<id>`).
+    pub code: Option<String>,
     /// Name.
     pub name: String,
     /// Kind.
@@ -42,15 +46,32 @@ pub struct NewRegion {
 }
 
 impl NewRegion {
-    /// Checks code, name, kind and level (the parent is checked on insert).
-    pub fn parse(code: &str, name: &str, kind: &str, level: Option<&str>) -> AppResult<NewRegion> {
-        let code = code.trim();
-        if !(6..=12).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::rule(
-                "invalid_region_code",
-                "区划代码应为6到12位数字",
-            ));
-        }
+    /// Checks code, name, kind and level (the parent is checked on insert). A code
+    /// left out or empty is allowed for parks, buildings and markets only.
+    pub fn parse(
+        code: Option<&str>,
+        name: &str,
+        kind: &str,
+        level: Option<&str>,
+    ) -> AppResult<NewRegion> {
+        let code = match code.map(str::trim).filter(|c| !c.is_empty()) {
+            None if CODE_OPTIONAL.contains(&kind) => None,
+            None => {
+                return Err(AppError::rule(
+                    "invalid_region_code",
+                    "县区和乡镇街道须填写区划代码（6到12位数字）",
+                ));
+            }
+            Some(c) if (6..=12).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(c.to_owned())
+            }
+            Some(_) => {
+                return Err(AppError::rule(
+                    "invalid_region_code",
+                    "区划代码应为6到12位数字",
+                ));
+            }
+        };
         let name = crate::text::clean_text(name, 100, "invalid_name", "名称应为1到100个字")?;
         let name = name.as_str();
         if !KINDS.contains(&kind) || kind == "province" || kind == "city" {
@@ -71,7 +92,7 @@ impl NewRegion {
             }
         };
         Ok(NewRegion {
-            code: code.to_owned(),
+            code,
             name: name.to_owned(),
             kind: kind.to_owned(),
             level,
@@ -123,8 +144,13 @@ pub async fn insert<C: ConnectionTrait>(
             "这个上级区域下不能建这种区域",
         ));
     }
+    // Without a code the row goes in under a placeholder that cannot clash, and
+    // gets `<parent code>-<id>` with its path.
+    let assigned = r.code.is_none();
     let row = regions::ActiveModel {
-        code: Set(r.code),
+        code: Set(r
+            .code
+            .unwrap_or_else(|| format!("~{:016x}", rand::random::<u64>()))),
         name: Set(r.name),
         kind: Set(r.kind),
         level: Set(r.level),
@@ -138,9 +164,15 @@ pub async fn insert<C: ConnectionTrait>(
         .await
         .map_err(|e| on_unique(e, "region_exists", "这个区划代码已存在"))?;
     let path = format!("{}{}/", parent.path, created.id);
+    let code = format!("{}-{}", parent.code, created.id);
     let mut row = created.into_active_model();
     row.path = Set(path);
-    Ok(row.update(db).await?)
+    if assigned {
+        row.code = Set(code);
+    }
+    row.update(db)
+        .await
+        .map_err(|e| on_unique(e, "region_exists", "这个区划代码已存在"))
 }
 
 #[cfg(test)]
@@ -158,11 +190,19 @@ mod tests {
 
     #[test]
     fn only_parks_have_levels() {
-        assert!(NewRegion::parse("340104001", "某街道", "township", Some("national")).is_err());
-        let park = NewRegion::parse("340104500", "高新区", "park", Some("national"));
+        assert!(
+            NewRegion::parse(Some("340104001"), "某街道", "township", Some("national")).is_err()
+        );
+        let park = NewRegion::parse(Some("340104500"), "高新区", "park", Some("national"));
         assert_eq!(park.ok().and_then(|r| r.level).as_deref(), Some("national"));
-        assert!(NewRegion::parse("34010", "短", "county", None).is_err());
-        assert!(NewRegion::parse("340104", "", "county", None).is_err());
-        assert!(NewRegion::parse("340104", "x", "city", None).is_err());
+        assert!(NewRegion::parse(Some("34010"), "短", "county", None).is_err());
+        assert!(NewRegion::parse(Some("340104"), "", "county", None).is_err());
+        assert!(NewRegion::parse(Some("340104"), "x", "city", None).is_err());
+        assert!(NewRegion::parse(None, "某区", "county", None).is_err());
+        assert!(NewRegion::parse(Some(" "), "某街道", "township", None).is_err());
+        for kind in CODE_OPTIONAL {
+            let r = NewRegion::parse(None, "创新大厦", kind, None).expect(kind);
+            assert_eq!(r.code, None);
+        }
     }
 }
