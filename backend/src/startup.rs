@@ -90,6 +90,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = AppState {
             data_key: Arc::new(data_key),
+            checkins: crate::checkin::writer::Writer::start(db.clone()),
             db,
             keys: Arc::new(JwtKeys::new(settings.secret_bytes(), &settings.jwt_issuer)),
             sms: SmsSender::new(settings.sms.clone()),

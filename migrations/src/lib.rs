@@ -12,6 +12,7 @@ mod m20261126_000005_checkin_counts;
 mod m20261126_000006_cases;
 mod m20261201_000007_idempotency_binding;
 mod m20261201_000009_housekeeping;
+mod m20261201_000010_checkin_counter_batch;
 
 /// A foreign key from `(table, column)` to `(table, column)`, declared in `create_table`
 /// so that SQLite gets it too.
@@ -212,6 +213,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_cases::Migration),
             Box::new(m20261201_000007_idempotency_binding::Migration),
             Box::new(m20261201_000009_housekeeping::Migration),
+            Box::new(m20261201_000010_checkin_counter_batch::Migration),
         ]
     }
 }
