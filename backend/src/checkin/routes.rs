@@ -152,7 +152,7 @@ async fn check_in(
     )
     .await?
     {
-        service::Admission::Admitted(a) => a,
+        service::Admission::Admitted(a) => *a,
         service::Admission::Blocked(secs) => return Err(too_many_wrong(secs)),
         service::Admission::Refused(refused) => {
             let code = refused.refusal.code();

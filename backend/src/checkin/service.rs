@@ -213,7 +213,7 @@ pub enum Admission {
     /// A rule refused the attempt.
     Refused(Refused),
     /// The activity the attempt checks into.
-    Admitted(activities::Model),
+    Admitted(Box<activities::Model>),
 }
 
 /// The wrong-code guard an attempt is checked against first: whoever got `limit`
@@ -339,7 +339,7 @@ pub async fn admit(
             return Ok(refuse(known, Refusal::NotSignedUp));
         }
     }
-    Ok(Admission::Admitted(activity))
+    Ok(Admission::Admitted(Box::new(activity)))
 }
 
 /// Keeps a refused attempt (on the connection, outside any rolled-back transaction).
