@@ -7,6 +7,15 @@
 //! - `BENCH_DATABASE_URL` — a PostgreSQL *server* URL (`postgres://postgres@127.0.0.1:5432`);
 //!   a fresh database is created on it and dropped at the end. Without it: a new SQLite file.
 //! - `BENCH_USERS` (default 50000), `BENCH_SECS` (default 10).
+//! - `BENCH_SERVER` — another build's binary to measure instead (an older one, for a
+//!   before/after in one harness), with `BENCH_MIGRATIONS` — how many migrations to
+//!   apply (the ones that build knows).
+//!
+//! Beside it, in the same run and on the same database (the real migrated tables,
+//! indexes and counter triggers), the ceiling: a raw loop through the same driver
+//! (sqlx) committing one single-row `INSERT INTO checkins` per transaction on one
+//! connection (SQLite: WAL, `synchronous=NORMAL`, as the server opens it; PostgreSQL
+//! also on `CONNECTIONS` connections at once), and the check-ins as a share of it.
 //!
 //! The server runs with a known secret (its data folder's `jwt_secret`), so access
 //! tokens are minted here. The check-in token is minted as the kiosk's `GET checkin-qr` would give it: for the
@@ -142,6 +151,81 @@ async fn health(server: &Server, secs: u64) -> Load {
     load(secs, 200, move |http| Some(http.get(&url))).await
 }
 
+/// Activities the raw loop inserts into, so that it never runs out of people.
+const RAW_ACTIVITIES: usize = 16;
+
+/// The raw ceiling: `conns` connections, each committing single-row INSERTs into
+/// `checkins` (one transaction per row, statement prepared once by sqlx's cache)
+/// for `secs` seconds; rows per second.
+async fn raw_commits(
+    url: &str,
+    (activities, people): (&[i64], &[i64]),
+    next: &Arc<AtomicUsize>,
+    conns: usize,
+    secs: u64,
+) -> f64 {
+    use sea_orm::sqlx::{self, Connection};
+    let now = chrono::Utc::now().timestamp_millis();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let pairs = activities.len() * people.len();
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let (url, next) = (url.to_owned(), next.clone());
+        let (activities, people) = (activities.to_vec(), people.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let mut done = 0usize;
+            if url.starts_with("sqlite:") {
+                use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+                use std::str::FromStr;
+                let opts = SqliteConnectOptions::from_str(&url)
+                    .expect("url")
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true);
+                let mut c = sqlx::SqliteConnection::connect_with(&opts).await.expect("raw connect");
+                while Instant::now() < deadline {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= pairs {
+                        break;
+                    }
+                    sqlx::query("INSERT INTO checkins (activity_id, user_id, method, checked_in_at) VALUES (?, ?, 'qr', ?)")
+                        .bind(activities[i / people.len()])
+                        .bind(people[i % people.len()])
+                        .bind(now)
+                        .execute(&mut c)
+                        .await
+                        .expect("raw insert");
+                    done += 1;
+                }
+            } else {
+                let mut c = sqlx::PgConnection::connect(&url).await.expect("raw connect");
+                while Instant::now() < deadline {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= pairs {
+                        break;
+                    }
+                    sqlx::query("INSERT INTO checkins (activity_id, user_id, method, checked_in_at) VALUES ($1, $2, 'qr', $3)")
+                        .bind(activities[i / people.len()])
+                        .bind(people[i % people.len()])
+                        .bind(now)
+                        .execute(&mut c)
+                        .await
+                        .expect("raw insert");
+                    done += 1;
+                }
+            }
+            done
+        }));
+    }
+    let mut rows = 0;
+    for t in tasks {
+        rows += t.await.expect("raw task");
+    }
+    rows as f64 / started.elapsed().as_secs_f64()
+}
+
 fn print(name: &str, l: &Load) {
     println!(
         "  {name:<16} {:>8.0} ok/s   p50 {:>6.2} ms   p99 {:>6.2} ms   requests {:>7}   errors {}",
@@ -160,7 +244,7 @@ async fn run() {
     let temp = tempfile::tempdir().expect("temp dir");
     let bench_db = BenchDb::create(temp.path()).await;
     let engine = bench_db.engine();
-    println!("qunjia check-in bench — {}", env!("CARGO_BIN_EXE_qunjia"));
+    println!("qunjia check-in bench — {}", common::server_bin());
     println!(
         "engine: {engine}, cpus: {}, {CONNECTIONS} connections × {secs} s, {n_users} people, loadavg before: {}",
         cpus(),
@@ -169,7 +253,22 @@ async fn run() {
 
     // Arrange: schema, an org, an open public activity running now, the people.
     let t0 = Instant::now();
-    let db = bench_db.migrated().await;
+    let db = match std::env::var("BENCH_MIGRATIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        Some(steps) => {
+            use migration::MigratorTrait;
+            let db = sea_orm::Database::connect(&bench_db.url)
+                .await
+                .expect("connect");
+            migration::Migrator::up(&db, Some(steps))
+                .await
+                .expect("migrate");
+            db
+        }
+        None => bench_db.migrated().await,
+    };
     let region_id = province(&db).await;
     let org = orgs::Entity::insert(orgs::ActiveModel {
         name: Set("压测工会".into()),
@@ -205,6 +304,29 @@ async fn run() {
     .exec_with_returning(&db)
     .await
     .expect("activity");
+    let mut raw_activities = Vec::new();
+    for i in 0..RAW_ACTIVITIES {
+        let a = activities::Entity::insert(activities::ActiveModel {
+            org_id: Set(org.id),
+            title: Set(format!("基线活动{i}")),
+            kind: Set("other".into()),
+            starts_at: Set(now - 3_600_000),
+            ends_at: Set(now + 3_600_000),
+            signup_required: Set(false),
+            audience: Set("public".into()),
+            status: Set("scheduled".into()),
+            checkin_key: Set(uuid::Uuid::new_v4().simple().to_string()),
+            signed_up: Set(0),
+            checked_in: Set(0),
+            created_at: Set(0),
+            updated_at: Set(0),
+            ..Default::default()
+        })
+        .exec_with_returning(&db)
+        .await
+        .expect("raw activity");
+        raw_activities.push(a.id);
+    }
     let first_phone = 15_000_000_000i64;
     let rows: Vec<String> = (0..n_users as i64)
         .map(|i| format!("('{}', '工人{i}', 0, 0)", first_phone + i))
@@ -268,6 +390,16 @@ async fn run() {
     let ci = check_ins(&server, tokens, &activity, secs).await;
     let h = health(&server, secs).await;
     server.stop().await;
+    // The ceiling, in the same run, on the same database, after the server stopped.
+    // (Both loops draw (activity, person) pairs from one counter: no pair twice.)
+    let pairs = (raw_activities.as_slice(), people.as_slice());
+    let next = Arc::new(AtomicUsize::new(0));
+    let raw1 = raw_commits(&bench_db.url, pairs, &next, 1, secs).await;
+    let raw_many = if bench_db.engine() == "PostgreSQL" {
+        Some(raw_commits(&bench_db.url, pairs, &next, CONNECTIONS, secs).await)
+    } else {
+        None
+    };
     println!("loadavg after: {}", loadavg());
 
     // Assert: one row per success, and the counter agrees.
@@ -285,6 +417,16 @@ async fn run() {
     println!();
     print("POST /checkins", &ci);
     print("GET /health", &h);
+    println!(
+        "  raw single-row commits, 1 connection: {raw1:>8.0} rows/s   check-ins at {:.1} % of it",
+        100.0 * ci.rps / raw1
+    );
+    if let Some(raw) = raw_many {
+        println!(
+            "  raw single-row commits, {CONNECTIONS} connections: {raw:>8.0} rows/s   check-ins at {:.1} % of it",
+            100.0 * ci.rps / raw
+        );
+    }
     println!(
         "  check-in rows {rows}, successes {}, activities.checked_in {counter}: {}",
         ci.ok,

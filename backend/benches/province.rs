@@ -13,6 +13,11 @@
 //! - `BENCH_DATABASE_URL` — a PostgreSQL *server* URL (`postgres://postgres@127.0.0.1:5432`);
 //!   a fresh database is created on it and dropped at the end. Without it: a new SQLite file.
 //! - `BENCH_UNITS` (default 200000), `BENCH_ORGS` (default 150000), `BENCH_CALLS` (default 10).
+//! - `BENCH_GROWTH=1` — instead, the growth run: a fresh data set of 50,000, 200,000
+//!   and 800,000 units (orgs ¾ of the units; `BENCH_GROWTH_SIZES=50000,200000` to
+//!   choose), and for each the province's coverage (median of `BENCH_CALLS`) and the
+//!   CSV ledger, with the time per unit, so that the cost's growth can be read
+//!   (flat per-unit time: linear; rising: worse).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -319,8 +324,125 @@ async fn download(server: &Server, http: &reqwest::Client, path: &str, token: &s
     }
 }
 
+/// One size of the growth run: coverage of the province and the CSV ledger.
+struct Growth {
+    units: usize,
+    coverage_ms: f64,
+    ledger_s: f64,
+    ledger_peak_kib: u64,
+}
+
+async fn growth_at(n_units: usize, calls: usize) -> Growth {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let bench_db = BenchDb::create(temp.path()).await;
+    let t0 = Instant::now();
+    let db = bench_db.migrated().await;
+    let set = generate(&db, n_units, n_units * 3 / 4).await;
+    db.close().await.ok();
+    println!(
+        "  {n_units} units: data set generated in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+    grant(
+        temp.path(),
+        Some(&bench_db.url),
+        ADMIN_PHONE,
+        &format!("region:{}", set.province),
+    )
+    .await;
+    let http = client(Duration::from_secs(600));
+    let mut server = Server::spawn(temp.path(), Some(&bench_db.url), None);
+    server.wait_healthy(&http, Instant::now()).await;
+    let token = server.log_in(&http, ADMIN_PHONE).await;
+    let (coverage_ms, _, body) = timed_get(
+        &http,
+        &server.url(&format!(
+            "/api/v1/stats/coverage?region_id={}",
+            set.province
+        )),
+        &token,
+        calls,
+    )
+    .await;
+    assert_eq!(body["units"].as_u64(), Some(n_units as u64));
+    let csv = download(
+        &server,
+        &http,
+        &format!("/api/v1/ledgers/units.csv?region_id={}", set.province),
+        &token,
+    )
+    .await;
+    assert_eq!(
+        csv.lines.saturating_sub(1),
+        n_units as u64,
+        "one line per unit"
+    );
+    drop(server);
+    bench_db.remove().await;
+    Growth {
+        units: n_units,
+        coverage_ms,
+        ledger_s: csv.secs,
+        ledger_peak_kib: csv.peak_rss_kib,
+    }
+}
+
+/// `BENCH_GROWTH=1`: coverage and ledger at growing sizes, time per unit.
+async fn growth(calls: usize) {
+    let sizes: Vec<usize> = std::env::var("BENCH_GROWTH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .filter(|v: &Vec<usize>| !v.is_empty())
+        .unwrap_or_else(|| vec![50_000, 200_000, 800_000]);
+    let engine = common::env_database_url().map_or("SQLite", |_| "PostgreSQL");
+    println!(
+        "qunjia province growth run — {}",
+        env!("CARGO_BIN_EXE_qunjia")
+    );
+    println!(
+        "engine: {engine}, cpus: {}, loadavg before: {}",
+        cpus(),
+        loadavg()
+    );
+    let mut runs = Vec::new();
+    for n in sizes {
+        runs.push(growth_at(n, calls).await);
+    }
+    println!();
+    println!(
+        "{:>9}  {:>14}  {:>16}  {:>12}  {:>16}  {:>10}",
+        "units", "coverage ms", "coverage µs/unit", "ledger s", "ledger µs/unit", "peak MiB"
+    );
+    for g in &runs {
+        println!(
+            "{:>9}  {:>14.1}  {:>16.3}  {:>12.2}  {:>16.2}  {:>10.1}",
+            g.units,
+            g.coverage_ms,
+            g.coverage_ms * 1e3 / g.units as f64,
+            g.ledger_s,
+            g.ledger_s * 1e6 / g.units as f64,
+            mib(g.ledger_peak_kib)
+        );
+    }
+    if let (Some(first), Some(last)) = (runs.first(), runs.last()) {
+        let per = |ms: f64, n: usize| ms / n as f64;
+        println!(
+            "per-unit growth {}→{} units: coverage ×{:.2}, ledger ×{:.2} (1.00 = linear)",
+            first.units,
+            last.units,
+            per(last.coverage_ms, last.units) / per(first.coverage_ms, first.units),
+            per(last.ledger_s, last.units) / per(first.ledger_s, first.units)
+        );
+    }
+    println!("loadavg after: {}", loadavg());
+}
+
 #[tokio::main]
 async fn main() {
+    if std::env::var("BENCH_GROWTH").is_ok_and(|v| v == "1") {
+        growth(env_num("BENCH_CALLS", 5)).await;
+        return;
+    }
     let n_units = env_num("BENCH_UNITS", 200_000);
     let n_orgs = env_num("BENCH_ORGS", 150_000);
     let calls = env_num("BENCH_CALLS", 10);

@@ -64,11 +64,17 @@ pub async fn blocked(
     let Some(row) = row else { return Ok(None) };
     let start: i64 = row.try_get("", "window_start")?;
     let count: i32 = row.try_get("", "count")?;
+    Ok(over(start, count, window_secs, limit, now))
+}
+
+/// The verdict of [`blocked`] on a row read elsewhere (`count` hits in the window
+/// that began at `start`): `Some(secs)` to wait when the limit is reached.
+pub fn over(start: i64, count: i32, window_secs: i64, limit: u32, now: i64) -> Option<u64> {
     if count as u32 >= limit {
         let left_ms = (start + window_secs * 1000 - now).max(1000);
-        Ok(Some(((left_ms + 999) / 1000) as u64))
+        Some(((left_ms + 999) / 1000) as u64)
     } else {
-        Ok(None)
+        None
     }
 }
 

@@ -94,6 +94,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = AppState {
             data_key: Arc::new(data_key),
+            checkins: crate::checkin::writer::Writer::start(db.clone()),
             db,
             read,
             keys: Arc::new(JwtKeys::new(settings.secret_bytes(), &settings.jwt_issuer)),

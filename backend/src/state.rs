@@ -28,4 +28,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Encrypts case text and files at rest.
     pub data_key: Arc<DataKey>,
+    /// The group-commit writer of check-ins (`checkin::writer`).
+    pub checkins: crate::checkin::writer::Writer,
 }

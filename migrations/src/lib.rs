@@ -13,6 +13,7 @@ mod m20261126_000006_cases;
 mod m20261201_000007_idempotency_binding;
 mod m20261201_000008_audit_append_only;
 mod m20261201_000009_housekeeping;
+mod m20261201_000010_checkin_counter_batch;
 mod m20261202_000011_region_code_width;
 
 /// A foreign key from `(table, column)` to `(table, column)`, declared in `create_table`
@@ -215,6 +216,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_idempotency_binding::Migration),
             Box::new(m20261201_000008_audit_append_only::Migration),
             Box::new(m20261201_000009_housekeeping::Migration),
+            Box::new(m20261201_000010_checkin_counter_batch::Migration),
             Box::new(m20261202_000011_region_code_width::Migration),
         ]
     }

@@ -1033,3 +1033,58 @@ async fn me_checkins_returns_401_without_a_token_and_pages_with_a_cursor() {
     assert_eq!(rest["items"].as_array().map(Vec::len), Some(1));
     assert!(rest["next_cursor"].is_null());
 }
+
+#[tokio::test]
+async fn checkin_returns_201_to_500_people_in_fewer_commits_than_check_ins_when_they_come_at_once()
+{
+    // Arrange
+    let w = world().await;
+    let mut people = vec![];
+    for i in 0..500 {
+        people.push(person(&w.app, &format!("136{i:08}"), "工人").await);
+    }
+    let body = json!({ "token": token_back(&w.open, 0) });
+    let before = w.app.state.checkins.batches();
+
+    // Act
+    let results =
+        futures_util::future::join_all(people.iter().map(|p| post(&w.app, p, &body))).await;
+
+    // Assert: all in, counted, and grouped (one commit per person would be 500).
+    assert!(results.iter().all(|(s, _)| *s == 201), "{results:?}");
+    let batches = w.app.state.checkins.batches() - before;
+    assert!(batches < 500, "{batches} commits for 500 check-ins");
+    assert_eq!(rows(&w.app, w.open.id).await.len(), 500);
+    assert_eq!(counter(&w.app, w.open.id).await, 500);
+}
+
+#[tokio::test]
+async fn group_commit_answers_every_check_in_of_a_batch_when_one_of_them_is_refused() {
+    // Arrange: 50 people for the open activity, and one check-in naming no activity
+    // (the foreign key refuses it) sent with them.
+    let w = world().await;
+    let mut people = vec![];
+    for i in 0..50 {
+        people.push(person(&w.app, &format!("135{i:08}"), "工人").await);
+    }
+    let writer = w.app.state.checkins.clone();
+    let now = now_ms();
+    let method = qunjia::checkin::service::Method::Qr;
+
+    // Act
+    let bad = writer.insert(i64::MAX, w.worker.id, method, None, now);
+    let good = futures_util::future::join_all(
+        people
+            .iter()
+            .map(|p| writer.insert(w.open.id, p.id, method, None, now)),
+    );
+    let twin = writer.insert(w.open.id, people[0].id, method, None, now);
+    let (bad, good, twin) = tokio::join!(bad, good, twin);
+
+    // Assert: the refused one alone fails; the others are in; the twin is "already".
+    assert!(bad.is_err(), "{bad:?}");
+    assert!(good.iter().all(|r| matches!(r, Ok(Some(_)))), "{good:?}");
+    assert!(matches!(twin, Ok(None)), "{twin:?}");
+    assert_eq!(rows(&w.app, w.open.id).await.len(), 50);
+    assert_eq!(counter(&w.app, w.open.id).await, 50);
+}

@@ -31,6 +31,15 @@ pub fn env_num(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// The server binary a bench starts: `BENCH_SERVER` (another build, for a
+/// before/after in one harness) or this build's.
+pub fn server_bin() -> String {
+    std::env::var("BENCH_SERVER")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_qunjia").to_owned())
+}
+
 /// `BENCH_DATABASE_URL` unless unset or blank.
 pub fn env_database_url() -> Option<String> {
     std::env::var("BENCH_DATABASE_URL")
@@ -230,7 +239,7 @@ fn parse_sms(line: &str) -> Option<(String, String)> {
 
 /// The binary with the bench's environment: data dir, log SMS, optional database.
 fn qunjia(data: &Path, database_url: Option<&str>) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qunjia"));
+    let mut cmd = Command::new(server_bin());
     // The caller's DATABASE_URL and QUNJIA_ENV must not leak into the bench; the
     // per-IP OTP limit is lifted because every request comes from 127.0.0.1.
     cmd.env("QUNJIA_DATA_DIR", data)

@@ -134,24 +134,27 @@ async fn check_in(
     let attempt = Attempt::parse(body.into_inner())?;
     let method = attempt.method();
     let now = now_ms();
-    // Codes are short: whoever got too many wrong in a minute waits, right code or not.
+    // Codes are short: whoever got too many wrong in a minute waits, right code or
+    // not (checked in the same statement that reads the activity).
     let guesses = format!("checkin:wrong:{user_id}");
-    if let Some(secs) =
-        ratelimit::blocked(&state.db, &guesses, WRONG_WINDOW_SECS, WRONG_PER_MINUTE).await?
-    {
-        return Err(too_many_wrong(secs));
-    }
+    let guard = service::Guard {
+        key: &guesses,
+        window_secs: WRONG_WINDOW_SECS,
+        limit: WRONG_PER_MINUTE,
+    };
     let activity = match service::admit(
         &state.db,
         state.settings.secret_bytes(),
         &me.user,
         &attempt,
+        &guard,
         now,
     )
     .await?
     {
-        Ok(a) => a,
-        Err(refused) => {
+        service::Admission::Admitted(a) => *a,
+        service::Admission::Blocked(secs) => return Err(too_many_wrong(secs)),
+        service::Admission::Refused(refused) => {
             let code = refused.refusal.code();
             service::log_failure(&state.db, refused.activity_id, user_id, code, method, now)
                 .await?;
@@ -166,19 +169,18 @@ async fn check_in(
     };
     let (activity_id, scanned_at) = (activity.id, attempt.scanned_at);
     let inserted = match key {
-        // Without a key the check-in is one INSERT, atomic with its count: no
-        // transaction needed, which matters when a crowd scans at once.
-        None => service::insert(
-            &state.db,
-            activity_id,
-            user_id,
-            method,
-            scanned_at,
-            None,
-            now,
-        )
-        .await
-        .map(|row| HttpResponse::Created().json(service::view(&row, false))),
+        // Without a key the check-in goes to the group-commit writer: one INSERT
+        // for everyone waiting at that moment, atomic with its counts, answered
+        // after it committed.
+        None => match state
+            .checkins
+            .insert(activity_id, user_id, method, scanned_at, now)
+            .await
+        {
+            Ok(Some(row)) => Ok(HttpResponse::Created().json(service::view(&row, false))),
+            Ok(None) => Err(AppError::Conflict(service::ALREADY, "已签到".into())),
+            Err(e) => Err(e),
+        },
         Some(key) => {
             let work: Work<'_, Checkin> = Box::new(move |txn| {
                 Box::pin(async move {

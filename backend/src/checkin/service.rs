@@ -4,8 +4,8 @@
 use actix_web::HttpResponse;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    FromQueryResult, QueryFilter, TransactionTrait,
 };
 
 use crate::audit::{self, Entry};
@@ -29,7 +29,7 @@ const SKEW_MS: i64 = 60 * 1000;
 const CODE_LOOKBACK: i64 = 10;
 /// Error code used inside the write to say "a standing check-in exists"; it never
 /// reaches a client (the route answers 200 `already: true` instead).
-const ALREADY: &str = "already_checked_in";
+pub(crate) const ALREADY: &str = "already_checked_in";
 
 /// A rule a check-in attempt broke; each is kept in `checkin_failures` by its code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,27 +206,91 @@ fn in_time(window: i64, scanned_at: Option<i64>, now_ms: i64) -> bool {
     }
 }
 
-/// Checks every rule of API.md for one attempt; answers the activity it admits to.
+/// What the admission of one attempt decided.
+pub enum Admission {
+    /// The person is over the wrong-code limit: wait this many seconds.
+    Blocked(u64),
+    /// A rule refused the attempt.
+    Refused(Refused),
+    /// The activity the attempt checks into.
+    Admitted(Box<activities::Model>),
+}
+
+/// The wrong-code guard an attempt is checked against first: whoever got `limit`
+/// wrong within `window_secs` waits, right code or not.
+pub struct Guard<'a> {
+    /// The `rate_limits` key.
+    pub key: &'a str,
+    /// The window.
+    pub window_secs: i64,
+    /// Wrong attempts allowed in it.
+    pub limit: u32,
+}
+
+/// The activity (if it exists) and the guard's verdict in ONE statement: they are
+/// read on every check-in, so a check-in pays one round trip for both.
+async fn activity_and_guard(
+    db: &DatabaseConnection,
+    activity_id: Option<i64>,
+    guard: &Guard<'_>,
+    now_ms: i64,
+) -> AppResult<(Option<activities::Model>, Option<u64>)> {
+    let row = db
+        .query_one_raw(crate::db::stmt(
+            db.get_database_backend(),
+            "SELECT a.*, r.window_start AS rl_window_start, r.count AS rl_count \
+             FROM (SELECT 1 AS one) o \
+             LEFT JOIN activities a ON a.id = ? \
+             LEFT JOIN rate_limits r ON r.\"key\" = ? AND r.window_start > ?",
+            vec![
+                activity_id.into(),
+                guard.key.into(),
+                (now_ms - guard.window_secs * 1000).into(),
+            ],
+        ))
+        .await?
+        .ok_or_else(|| AppError::Internal("admission read no row".into()))?;
+    let blocked = match (
+        row.try_get::<Option<i64>>("", "rl_window_start")?,
+        row.try_get::<Option<i32>>("", "rl_count")?,
+    ) {
+        (Some(start), Some(count)) => {
+            crate::ratelimit::over(start, count, guard.window_secs, guard.limit, now_ms)
+        }
+        _ => None,
+    };
+    let activity = match row.try_get::<Option<i64>>("", "id")? {
+        Some(_) => Some(activities::Model::from_query_result(&row, "")?),
+        None => None,
+    };
+    Ok((activity, blocked))
+}
+
+/// Checks the wrong-code guard and then every rule of API.md for one attempt.
 pub async fn admit(
     db: &DatabaseConnection,
     secret: &[u8],
     user: &users::Model,
     attempt: &Attempt,
+    guard: &Guard<'_>,
     now_ms: i64,
-) -> AppResult<Result<activities::Model, Refused>> {
-    let refuse = |activity_id, refusal| Refused {
-        activity_id,
-        refusal,
+) -> AppResult<Admission> {
+    let refuse = |activity_id, refusal| {
+        Admission::Refused(Refused {
+            activity_id,
+            refusal,
+        })
     };
     let activity_id = match &attempt.credential {
         Credential::Token(t) => token::peek(t).map(|c| c.activity_id),
         Credential::Code { activity_id, .. } => Some(*activity_id),
     };
-    let Some(activity_id) = activity_id else {
-        return Ok(Err(refuse(None, Refusal::InvalidToken)));
-    };
-    let Some(activity) = activities::Entity::find_by_id(activity_id).one(db).await? else {
-        return Ok(Err(refuse(None, Refusal::InvalidToken)));
+    let (activity, blocked) = activity_and_guard(db, activity_id, guard, now_ms).await?;
+    if let Some(secs) = blocked {
+        return Ok(Admission::Blocked(secs));
+    }
+    let Some(activity) = activity else {
+        return Ok(refuse(None, Refusal::InvalidToken));
     };
     let known = Some(activity.id);
     let key = token::activity_key(secret, &activity.checkin_key);
@@ -234,7 +298,7 @@ pub async fn admit(
     let window = match &attempt.credential {
         Credential::Token(t) => match token::verify(&key, t) {
             Some(c) if c.activity_id == activity.id => c.window,
-            _ => return Ok(Err(refuse(known, Refusal::InvalidToken))),
+            _ => return Ok(refuse(known, Refusal::InvalidToken)),
         },
         Credential::Code { code, .. } => {
             let typed = token::normalise_code(code);
@@ -244,23 +308,23 @@ pub async fn admit(
                 .find(|c| token::same_code(&token::short_code(&key, activity.id, *c), &typed));
             match found {
                 Some(c) => c,
-                None => return Ok(Err(refuse(known, Refusal::InvalidToken))),
+                None => return Ok(refuse(known, Refusal::InvalidToken)),
             }
         }
     };
     if !in_time(window, attempt.scanned_at, now_ms) {
-        return Ok(Err(refuse(known, Refusal::TokenExpired)));
+        return Ok(refuse(known, Refusal::TokenExpired));
     }
     if cancelled(&activity)
         || reference < activity.starts_at - OPENS_BEFORE_MS
         || reference > activity.ends_at
     {
-        return Ok(Err(refuse(known, Refusal::NotOpen)));
+        return Ok(refuse(known, Refusal::NotOpen));
     }
     match crate::activities::access::may_attend_user(db, user.id, &activity).await {
         Ok(()) => {}
         Err(AppError::Forbidden("members_only", _)) => {
-            return Ok(Err(refuse(known, Refusal::MembersOnly)));
+            return Ok(refuse(known, Refusal::MembersOnly));
         }
         Err(e) => return Err(e),
     }
@@ -272,10 +336,10 @@ pub async fn admit(
             .one(db)
             .await?;
         if signed.is_none() {
-            return Ok(Err(refuse(known, Refusal::NotSignedUp)));
+            return Ok(refuse(known, Refusal::NotSignedUp));
         }
     }
-    Ok(Ok(activity))
+    Ok(Admission::Admitted(Box::new(activity)))
 }
 
 /// Keeps a refused attempt (on the connection, outside any rolled-back transaction).
