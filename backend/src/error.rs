@@ -333,7 +333,7 @@ pub fn on_unique(e: sea_orm::DbErr, code: &'static str, message: &str) -> AppErr
     }
 }
 
-/// Request-parsing errors (JSON, query, path) answer with the same body, and
+/// Request-parsing errors (JSON, path; queries in `extract::Query`) answer with the same body, and
 /// never with serde's own text, which can echo internals.
 pub fn json_config() -> actix_web::web::JsonConfig {
     actix_web::web::JsonConfig::default()
@@ -347,12 +347,6 @@ pub fn json_config() -> actix_web::web::JsonConfig {
             };
             app.into()
         })
-}
-
-/// Query-string errors as `bad_request`.
-pub fn query_config() -> actix_web::web::QueryConfig {
-    actix_web::web::QueryConfig::default()
-        .error_handler(|_err, _req| AppError::bad_request("查询参数不正确").into())
 }
 
 /// Path-segment errors (e.g. a non-numeric id) as `not_found`: such a record cannot exist.

@@ -37,45 +37,19 @@ pub async fn hit(
         .ok_or_else(|| DbErr::Custom("upsert returned no row".into()))?;
     let start: i64 = row.try_get("", "window_start")?;
     let count: i32 = row.try_get("", "count")?;
-    if count as u32 > limit {
-        let left_ms = (start + window_secs * 1000 - now).max(1000);
-        Ok(Some(((left_ms + 999) / 1000) as u64))
-    } else {
-        Ok(None)
-    }
+    Ok((count as u32 > limit).then(|| wait_secs(start, window_secs, now)))
 }
 
-/// Whether `key` is already over `limit` in its current window, without counting:
-/// `Some(secs)` until the window ends.
-pub async fn blocked(
-    db: &DatabaseConnection,
-    key: &str,
-    window_secs: i64,
-    limit: u32,
-) -> Result<Option<u64>, DbErr> {
-    let now = now_ms();
-    let row = db
-        .query_one_raw(stmt(
-            db.get_database_backend(),
-            "SELECT window_start, count FROM rate_limits WHERE \"key\" = ? AND window_start > ?",
-            vec![key.into(), (now - window_secs * 1000).into()],
-        ))
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let start: i64 = row.try_get("", "window_start")?;
-    let count: i32 = row.try_get("", "count")?;
-    Ok(over(start, count, window_secs, limit, now))
-}
-
-/// The verdict of [`blocked`] on a row read elsewhere (`count` hits in the window
-/// that began at `start`): `Some(secs)` to wait when the limit is reached.
+/// Whether `key` is already at `limit`, without counting, from its row read
+/// elsewhere (`count` hits in the window that began at `start`): `Some(secs)` to wait.
 pub fn over(start: i64, count: i32, window_secs: i64, limit: u32, now: i64) -> Option<u64> {
-    if count as u32 >= limit {
-        let left_ms = (start + window_secs * 1000 - now).max(1000);
-        Some(((left_ms + 999) / 1000) as u64)
-    } else {
-        None
-    }
+    (count as u32 >= limit).then(|| wait_secs(start, window_secs, now))
+}
+
+/// Whole seconds (at least one) until the window that began at `start` ends.
+fn wait_secs(start: i64, window_secs: i64, now: i64) -> u64 {
+    let left_ms = (start + window_secs * 1000 - now).max(1000);
+    ((left_ms + 999) / 1000) as u64
 }
 
 /// Gives back one hit (when the action it counted did not happen after all).

@@ -13,7 +13,7 @@ use utoipa_actix_web::{AppExt, scope};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::sms::SmsSender;
 use crate::config::Settings;
-use crate::error::{json_config, path_config, query_config};
+use crate::error::{json_config, path_config};
 use crate::ops::metrics::Metrics;
 use crate::state::AppState;
 
@@ -117,7 +117,6 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .app_data(json_config())
-                .app_data(query_config())
                 .app_data(path_config())
                 .app_data(web::PayloadConfig::new(64 * 1024))
                 .wrap(Compress::default())

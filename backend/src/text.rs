@@ -53,11 +53,6 @@ pub fn check_line(raw: &str, max: usize) -> Result<String, Unclean> {
     Ok(t.to_owned())
 }
 
-/// [`check_line`] without the reason.
-pub fn clean_line(raw: &str, max: usize) -> Option<String> {
-    check_line(raw, max).ok()
-}
-
 /// What is said when a line holds an invisible character, after the field's own rule.
 pub const INVISIBLE_HINT: &str = "，不能含有看不见的字符（如零宽空格、文字方向控制符）";
 
@@ -74,6 +69,10 @@ pub fn clean_text(raw: &str, max: usize, code: &'static str, message: &str) -> A
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn clean_line(raw: &str, max: usize) -> Option<String> {
+        check_line(raw, max).ok()
+    }
 
     #[test]
     fn names_are_nfc_and_trimmed() {

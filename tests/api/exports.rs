@@ -60,17 +60,8 @@ async fn ids(app: &TestApp, path: &str) -> Vec<i64> {
     } else {
         return vec![0];
     };
-    use sea_orm::{ConnectionTrait, Statement};
-    let db = &app.state.db;
-    db.query_all_raw(Statement::from_string(
-        db.get_database_backend(),
-        format!("SELECT id FROM {table} ORDER BY id"),
-    ))
-    .await
-    .expect("ids")
-    .iter()
-    .map(|r| r.try_get::<i64>("", "id").expect("id"))
-    .collect()
+    app.column(&format!("SELECT id FROM {table} ORDER BY id"))
+        .await
 }
 
 #[tokio::test]

@@ -4,20 +4,12 @@
 //! runs off the screen.
 use super::*;
 
-use sea_orm::{ConnectionTrait, Statement};
-
 /// The first id of `sql` (`SELECT id …`), as text for a path.
 async fn first_id(app: &support::TestApp, sql: &str) -> String {
-    let db = &app.state.db;
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            sql.to_owned(),
-        ))
-        .await
-        .expect("query")
-        .unwrap_or_else(|| panic!("the demo has a row for {sql}"));
-    row.try_get_by_index::<i64>(0).expect("id").to_string()
+    let ids: Vec<i64> = app.column(sql).await;
+    ids.first()
+        .unwrap_or_else(|| panic!("the demo has a row for {sql}"))
+        .to_string()
 }
 
 /// What is wrong with the page as shown: the visible words a person should
@@ -99,18 +91,12 @@ async fn every_route_shows_text_not_null_undefined_nan_or_keys_in_both_languages
     .await;
     let service = first_id(&app, "SELECT id FROM services ORDER BY id").await;
     let org = first_id(&app, "SELECT id FROM orgs ORDER BY id").await;
-    let code = {
-        let db = &app.state.db;
-        let row = db
-            .query_one_raw(Statement::from_string(
-                db.get_database_backend(),
-                "SELECT join_code FROM orgs ORDER BY id".to_owned(),
-            ))
-            .await
-            .expect("query")
-            .expect("an org");
-        row.try_get_by_index::<String>(0).expect("code")
-    };
+    let code = app
+        .column::<String>("SELECT join_code FROM orgs ORDER BY id")
+        .await
+        .into_iter()
+        .next()
+        .expect("an org");
     let campaign = first_id(&app, "SELECT id FROM campaigns ORDER BY id").await;
     let activity = first_id(&app, "SELECT id FROM activities ORDER BY id").await;
     let worker_paths: Vec<String> = [

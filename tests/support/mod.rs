@@ -490,6 +490,21 @@ impl TestApp {
             .map(|r| r.rows_affected())
     }
 
+    /// The first column of every row `sql` returns (a test's own read).
+    pub async fn column<T: sea_orm::TryGetable>(&self, sql: &str) -> Vec<T> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = &self.state.db;
+        db.query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .expect("query")
+        .iter()
+        .map(|r| r.try_get_by_index::<T>(0).expect("first column"))
+        .collect()
+    }
+
     /// Moves a rate-limit window back by `secs`, as if that much time had passed.
     pub async fn rewind_limit(&self, key: &str, secs: i64) {
         let n = self

@@ -164,11 +164,11 @@ pub async fn insert<C: ConnectionTrait>(
         .await
         .map_err(|e| on_unique(e, "region_exists", "这个区划代码已存在"))?;
     let path = format!("{}{}/", parent.path, created.id);
-    let code = format!("{}-{}", parent.code, created.id);
+    let id = created.id;
     let mut row = created.into_active_model();
     row.path = Set(path);
     if assigned {
-        row.code = Set(code);
+        row.code = Set(format!("{}-{id}", parent.code));
     }
     row.update(db)
         .await
